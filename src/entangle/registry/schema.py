@@ -1,0 +1,160 @@
+"""The registry's data types: interventions, mandates, ties and sites, each with sources.
+
+A theatre is a directory of YAML files (``theatre.yaml``, ``interventions.yaml``,
+``mandates.yaml``, ``ties.yaml``, ``sites.yaml``) whose entries validate against these models.
+Cross-references (a tie's ends, a site's intervention) are checked by ``Registry``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+InterventionKind = Literal[
+    "peacekeeping",
+    "counterterrorism",
+    "training",
+    "state_forces",
+    "private_military",
+    "regional",
+    "other",
+]
+TieType = Literal[
+    "authorization",
+    "logistical_support",
+    "intelligence_sharing",
+    "joint_operations",
+    "co_location",
+    "training",
+    "financing",
+    "medevac",
+    "coordination",
+    "command",
+]
+Provision = Literal[
+    "protection_of_civilians",
+    "counterterrorism",
+    "support_to_partner",
+    "use_of_force",
+    "stabilization",
+    "political_process",
+    "human_rights",
+    "drawdown",
+]
+Precision = Literal["day", "month", "year"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Model):
+    """A public document a fact rests on: a UN symbol, a report, an article, a communiqué."""
+
+    ref: str = Field(min_length=3, description="Citation, e.g. 'S/RES/2100 (2013)' or an article.")
+    date: dt.date | None = None
+    url: str | None = None
+    note: str | None = None
+
+
+class _Dated(_Model):
+    start: dt.date
+    end: dt.date | None = None
+    start_precision: Precision = "day"
+    end_precision: Precision = "day"
+    sources: list[Source] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _Dated:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+    def active_on(self, day: dt.date) -> bool:
+        """True when ``day`` lies in [start, end] (an open end means still active)."""
+        return self.start <= day and (self.end is None or day <= self.end)
+
+    def active_between(self, first: dt.date, last: dt.date) -> bool:
+        """True when [start, end] overlaps [first, last]."""
+        return self.start <= last and (self.end is None or self.end >= first)
+
+
+class Intervention(_Dated):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    kind: InterventionKind
+    organization: str
+    theatre: str | None = None
+    note: str | None = None
+
+
+class Mandate(_Model):
+    """A document (resolution, decision) that set an intervention's tasks for a period."""
+
+    intervention_id: str
+    document: str
+    adopted: dt.date
+    in_force_from: dt.date
+    in_force_to: dt.date | None = None
+    provisions: list[Provision] = Field(min_length=1)
+    authorized_troops: int | None = Field(default=None, ge=0)
+    summary: str | None = None
+    sources: list[Source] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Mandate:
+        if self.in_force_to is not None and self.in_force_to < self.in_force_from:
+            raise ValueError(f"in_force_to {self.in_force_to} is before in_force_from {self.in_force_from}")
+        return self
+
+    def active_on(self, day: dt.date) -> bool:
+        return self.in_force_from <= day and (self.in_force_to is None or day <= self.in_force_to)
+
+
+class Tie(_Dated):
+    """A typed, dated relation from ``source_id`` to ``target_id`` (A supports/authorizes B)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    source_id: str
+    target_id: str
+    type: TieType
+    weight: float = Field(default=1.0, gt=0)
+    directed: bool = True
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _not_self(self) -> Tie:
+        if self.source_id == self.target_id:
+            raise ValueError("a tie must join two different interventions")
+        return self
+
+
+class Site(_Dated):
+    """A base or location where an intervention was deployed."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    intervention_id: str
+    name: str
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    troops: int | None = Field(default=None, ge=0)
+    note: str | None = None
+
+
+class Theatre(_Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    country_iso3: list[str] = Field(min_length=1)
+    start: dt.date
+    end: dt.date
+    note: str | None = None
+
+    @field_validator("country_iso3")
+    @classmethod
+    def _iso3(cls, codes: list[str]) -> list[str]:
+        for code in codes:
+            if len(code) != 3 or not code.isupper():
+                raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-3 code")
+        return codes

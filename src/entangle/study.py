@@ -1,0 +1,186 @@
+"""The study file (TOML): what to measure, where, when, from which data, with which models.
+
+A study is validated into a frozen ``Study``; its content hash keys every cache. Relative paths
+resolve against the study file's directory; ``${ENTANGLE_DATA}`` (or any ``${VAR}``) expands from the
+environment, so a study can point at data a user keeps elsewhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from entangle.errors import StudyError
+
+EventSource = Literal["ucdp", "acled", "csv"]
+DeploymentSource = Literal["geopko", "radpko", "csv"]
+ImpreciseRule = Literal["drop", "point", "spread"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceFile(_Model):
+    source: str
+    path: Path
+    columns: dict[str, str] = Field(default_factory=dict, description="csv only: canonical=raw")
+
+
+class Sources(_Model):
+    events: list[SourceFile] = Field(default_factory=list)
+    deployments: list[SourceFile] = Field(default_factory=list)
+    fetch: list[Literal["ucdp", "acled"]] = Field(
+        default_factory=list, description="sources to download when no file or cache has them"
+    )
+
+
+class Imprecision(_Model):
+    """How events with imprecise location or date enter the panel (stated in the report)."""
+
+    rule: ImpreciseRule = "drop"
+    ucdp_max_where_prec: int = Field(default=2, ge=1, le=7)
+    acled_max_geo_precision: int = Field(default=2, ge=1, le=3)
+    max_date_precision_days: int = Field(default=31, ge=1)
+
+
+class Exposure(_Model):
+    radii_km: list[float] = Field(default_factory=lambda: [25.0, 50.0], min_length=1)
+
+    @field_validator("radii_km")
+    @classmethod
+    def _positive(cls, radii: list[float]) -> list[float]:
+        if any(r <= 0 for r in radii):
+            raise ValueError("every radius must be > 0 km")
+        return sorted(set(radii))
+
+
+class Model(_Model):
+    design: Literal["twfe", "event-study", "did", "dose", "spillover"]
+    outcome: str
+    treatment: str
+    inference: Literal["cluster", "conley", "ri"] = "cluster"
+    controls: list[str] = Field(default_factory=list)
+    options: dict[str, float | int | str | bool] = Field(default_factory=dict)
+
+
+class Grid(_Model):
+    """A specification grid: every combination is estimated (for a specification curve)."""
+
+    designs: list[str] = Field(min_length=1)
+    outcomes: list[str] = Field(min_length=1)
+    treatments: list[str] = Field(min_length=1)
+    lags: list[int] = Field(default_factory=lambda: [0])
+
+
+class Study(_Model):
+    name: str
+    theatre: str = "mali"
+    registry: Path | None = None
+    start: dt.date = Field(alias="from")
+    end: dt.date = Field(alias="to")
+    unit: str = "priogrid"
+    period: Literal["month", "quarter", "year"] = "month"
+    extent: list[str] = Field(default_factory=list, description="ISO3 codes whose outline bounds the study")
+    sources: Sources = Field(default_factory=Sources)
+    imprecision: Imprecision = Field(default_factory=Imprecision)
+    exposure: Exposure = Field(default_factory=Exposure)
+    models: list[Model] = Field(default_factory=list)
+    grid: Grid | None = None
+    path: Path | None = Field(default=None, exclude=True)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, unit: str) -> str:
+        if unit == "priogrid" or re.fullmatch(r"h3:\d{1,2}", unit) or re.fullmatch(r"admin:.+:.+", unit):
+            return unit
+        raise ValueError("unit must be 'priogrid', 'h3:RES' or 'admin:FILE:IDCOL'")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Study:
+        if self.end < self.start:
+            raise ValueError(f"'to' ({self.end}) is before 'from' ({self.start})")
+        return self
+
+    def content_hash(self) -> str:
+        """SHA-256 of the study's settings (not of the data files; those have their own hashes)."""
+        payload = self.model_dump(mode="json", by_alias=True)
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+_VAR = re.compile(r"\$\{(\w+)\}")
+
+
+def _expand(value: str, where: str) -> str:
+    def sub(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise StudyError(where, f"${{{name}}} is not set", f"export {name}=DIR")
+        return os.environ[name]
+
+    return _VAR.sub(sub, value)
+
+
+def _resolve_paths(data: dict, base: Path, where: str) -> dict:
+    sources = data.get("sources", {})
+    for group in ("events", "deployments"):
+        for entry in sources.get(group, []):
+            if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+                path = Path(_expand(entry["path"], where))
+                entry["path"] = path if path.is_absolute() else base / path
+    if isinstance(data.get("registry"), str):
+        path = Path(_expand(data["registry"], where))
+        data["registry"] = path if path.is_absolute() else base / path
+    unit = data.get("unit")
+    if isinstance(unit, str) and unit.startswith("admin:"):
+        _, file, col = unit.split(":", 2) if unit.count(":") >= 2 else (None, unit, "")
+        path = Path(_expand(file, where))
+        data["unit"] = f"admin:{path if path.is_absolute() else base / path}:{col}"
+    return data
+
+
+def parse_study(text: str, where: str, base: Path) -> Study:
+    """Validate study TOML text; ``where`` names it in errors, ``base`` anchors relative paths."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise StudyError(where, f"not valid TOML: {exc}") from None
+    body = raw.get("study")
+    if not isinstance(body, dict) or len(raw) != 1:
+        extra = sorted(set(raw) - {"study"})
+        raise StudyError(where, "expected a single [study] table", f"unexpected: {extra}" if extra else None)
+    body = _resolve_paths(dict(body), base, where)
+    try:
+        study = Study.model_validate(body)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = "study." + ".".join(str(p) for p in err["loc"]) if err["loc"] else "study"
+        hint = "remove it or check its spelling" if err["type"] == "extra_forbidden" else None
+        raise StudyError(f"{where}: {key}", err["msg"], hint) from None
+    for group in (study.sources.events, study.sources.deployments):
+        for entry in group:
+            if not entry.path.exists():
+                raise StudyError(where, f"source file {entry.path} does not exist", "fix the path")
+    return study.model_copy(update={"path": Path(where)})
+
+
+def load_study(path: str | os.PathLike[str] | None = None) -> Study:
+    """Read a study file; with no path, the bundled Mali study."""
+    if path is None:
+        ref = resources.files("entangle") / "studies" / "mali.toml"
+        return parse_study(ref.read_text(encoding="utf-8"), "mali.toml (bundled)", Path(str(ref)).parent)
+    path = Path(path)
+    if not path.is_file():
+        raise StudyError(str(path), "study file not found", "give the path to a .toml study file")
+    return parse_study(path.read_text(encoding="utf-8"), str(path), path.parent)
