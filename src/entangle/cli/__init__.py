@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 import traceback
 
-import click
 import typer
+from typer.exceptions import Abort, Exit, TyperException
 
 from entangle.cli import data, estimate, panel, registry, run
 from entangle.errors import EntangleError
@@ -47,12 +47,12 @@ def run_cli(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except click.exceptions.Exit as exc:
+    except Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except Abort:
         print("error: aborted", file=sys.stderr)
         return 1
-    except click.ClickException as exc:
+    except TyperException as exc:  # usage errors: unknown command, bad option, missing argument
         exc.show()
         return exc.exit_code
     except Exception as exc:
