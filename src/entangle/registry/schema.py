@@ -140,6 +140,7 @@ class Site(_Dated):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     troops: int | None = Field(default=None, ge=0)
+    aliases: list[str] = Field(default_factory=list, description="other spellings used by data sources")
     note: str | None = None
 
 
