@@ -152,6 +152,12 @@ class Theatre(_Model):
     end: dt.date
     note: str | None = None
 
+    @model_validator(mode="after")
+    def _ordered(self) -> Theatre:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
     @field_validator("country_iso3")
     @classmethod
     def _iso3(cls, codes: list[str]) -> list[str]:
