@@ -51,6 +51,9 @@ class Imprecision(_Model):
     ucdp_max_where_prec: int = Field(default=2, ge=1, le=7)
     acled_max_geo_precision: int = Field(default=2, ge=1, le=3)
     max_date_precision_days: int = Field(default=31, ge=1)
+    spread_over: str | None = Field(
+        default=None, description="FILE:IDCOL admin polygons the spread rule uses on grid/H3 units"
+    )
 
 
 class Exposure(_Model):

@@ -1,9 +1,116 @@
-"""CLI commands: panel (to be filled by its issue)."""
+"""CLI command: ``entangle panel`` — build the unit × period panel from the store and the registry.
+
+Settings come from ``--study FILE`` when given; each flag overrides the study's value. Without a
+study, ``--from``/``--to`` default to the registry theatre's window.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from enum import StrEnum
+from pathlib import Path
+
 import typer
+
+from entangle.errors import PanelError
+
+
+class Period(StrEnum):
+    month = "month"
+    quarter = "quarter"
+    year = "year"
+
+
+class Engine(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+class Rule(StrEnum):
+    drop = "drop"
+    point = "point"
+    spread = "spread"
+
+
+def _date(value: str | None, flag: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise PanelError(flag, f"{value!r} is not a date", "use YYYY-MM-DD") from None
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
+
+    @app.command("panel")
+    def panel(
+        study: Path | None = typer.Option(None, "--study", help="Study file (TOML); flags override it."),
+        unit: str | None = typer.Option(None, "--unit", help="priogrid | admin:FILE:IDCOL | h3:RES"),
+        period: Period | None = typer.Option(None, "--period", help="month | quarter | year"),
+        start: str | None = typer.Option(None, "--from", help="First day (YYYY-MM-DD)."),
+        end: str | None = typer.Option(None, "--to", help="Last day (YYYY-MM-DD)."),
+        out: Path = typer.Option(Path("panel.parquet"), "--out", help="Parquet file to write."),
+        store: Path = typer.Option(Path("entangle.duckdb"), "--store", help="The DuckDB store to read."),
+        registry: Path | None = typer.Option(
+            None, "--registry", help="Theatre directory (default: bundled)."
+        ),
+        engine: Engine = typer.Option(Engine.duckdb, "--engine", help="duckdb | spark"),
+        radius: list[float] | None = typer.Option(None, "--radius", help="Exposure radius in km (repeat)."),
+        extent: list[str] | None = typer.Option(None, "--extent", help="ISO3 country outline (repeat)."),
+        imprecision: Rule | None = typer.Option(None, "--imprecision", help="drop | point | spread"),
+        spread_over: str | None = typer.Option(
+            None, "--spread-over", help="FILE:IDCOL admin polygons for --imprecision spread on grid/H3 units."
+        ),
+    ) -> None:
+        """Build the dense unit × period panel (outcomes, exposures, entanglement, spatial lags)."""
+        from rich.console import Console
+        from rich.progress import Progress
+
+        from entangle.geo.assign import ImprecisionRule
+        from entangle.panel.build import PanelSpec
+        from entangle.panel.io import panel_from_store
+        from entangle.study import load_study
+
+        loaded = load_study(study) if study is not None else None
+        if loaded is not None:
+            spec = PanelSpec.from_study(loaded)
+            registry = registry or loaded.registry
+        else:
+            from entangle.registry import load_registry
+
+            theatre = load_registry(registry).theatre
+            spec = PanelSpec(start=theatre.start, end=theatre.end)
+        rule = spec.imprecision
+        if imprecision is not None:
+            rule = ImprecisionRule(
+                imprecision.value,
+                rule.ucdp_max_where_prec,
+                rule.acled_max_geo_precision,
+                rule.max_date_precision_days,
+            )
+        spec = PanelSpec(
+            start=_date(start, "--from") or spec.start,
+            end=_date(end, "--to") or spec.end,
+            unit=unit or spec.unit,
+            period=period.value if period else spec.period,
+            radii_km=tuple(radius) if radius else spec.radii_km,
+            imprecision=rule,
+            extent=tuple(extent) if extent else spec.extent,
+            spread_over=spread_over or spec.spread_over,
+        )
+        spec.validate()
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("panel", total=None)
+            meta = panel_from_store(
+                store,
+                registry,
+                spec,
+                out,
+                engine.value,
+                loaded,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        print(json.dumps({"out": str(out), "rows": meta["rows"], "counts": meta["counts"]}))

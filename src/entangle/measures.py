@@ -1,0 +1,209 @@
+"""Exposure and entanglement measures for every unit and period.
+
+A site is *active in a period* when its [start, end] interval overlaps the period (an open end means
+still active); a tie is active in a period by the same rule. For each intervention kind and period:
+
+- ``dist_km_<kind>``: great-circle km from the unit's centroid to the nearest active site of that
+  kind (null when no site of the kind is active anywhere);
+- ``present_<kind>_<r>km``: 1 when at least one active site of the kind lies within r km;
+- ``troops_<kind>_<r>km``: sum of the known troop numbers of those sites (sites without a troop
+  figure add 0);
+- ``copresence_<r>km``: 1 when peacekeeping AND counterterrorism are both present within r km;
+- ``entanglement_<r>km``: with P the set of interventions having an active site within r km,
+  E = Σ over unordered pairs {a, b} ⊂ P of w_ab(t), where w_ab(t) is the total weight of the ties
+  active in the period between a and b in either direction (see docs/panel.md for a worked example).
+
+The computation is incremental over periods: from one period to the next only the sites that start
+or stop change anything, so each step touches the cells near those sites instead of querying every
+cell against every site again (a KD-tree on 3-D unit vectors answers the recomputations).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from entangle.geo.distance import EARTH_RADIUS_KM, km_to_chord, unit_vectors
+
+BASE_KINDS = ("peacekeeping", "counterterrorism", "state_forces", "private_military")
+# Above this many site changes in one step a full KD-tree query is cheaper than the dense update.
+_DENSE_UPDATE_MAX = 32
+
+
+def radius_label(radius_km: float) -> str:
+    """Column label of a radius: 25 -> '25', 12.5 -> '12p5'."""
+    text = f"{radius_km:g}"
+    return text.replace(".", "p")
+
+
+@dataclasses.dataclass(frozen=True)
+class Sites:
+    """Active-interval sites with their intervention and kind (arrays of equal length)."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    start: np.ndarray  # datetime64[D]
+    end: np.ndarray  # datetime64[D], NaT = still active
+    troops: np.ndarray  # float64, NaN = unknown
+    intervention: np.ndarray  # object (str)
+    kind: np.ndarray  # object (str)
+
+
+@dataclasses.dataclass(frozen=True)
+class Ties:
+    source: np.ndarray  # object (str)
+    target: np.ndarray
+    start: np.ndarray  # datetime64[D]
+    end: np.ndarray  # datetime64[D], NaT = still active
+    weight: np.ndarray  # float64
+
+
+def exposure_kinds(sites: Sites) -> list[str]:
+    """The four base kinds, then any other kind that has sites, sorted."""
+    return list(BASE_KINDS) + sorted(set(sites.kind.tolist()) - set(BASE_KINDS))
+
+
+def exposure_columns(kinds: list[str], radii: list[float]) -> list[str]:
+    """Names of the exposure columns, in panel order."""
+    cols = [f"dist_km_{k}" for k in kinds]
+    for r in radii:
+        lab = radius_label(r)
+        cols += [f"present_{k}_{lab}km" for k in kinds] + [f"troops_{k}_{lab}km" for k in kinds]
+        cols += [f"copresence_{lab}km", f"entanglement_{lab}km"]
+    return cols
+
+
+def _active(start: np.ndarray, end: np.ndarray, first: np.datetime64, last: np.datetime64) -> np.ndarray:
+    return (start <= last) & (np.isnat(end) | (end >= first))
+
+
+def tie_weights(
+    ties: Ties, interventions: list[str], first: np.datetime64, last: np.datetime64
+) -> np.ndarray:
+    """Symmetric matrix of the summed weights of ties active in [first, last] (zero diagonal)."""
+    index = {name: i for i, name in enumerate(interventions)}
+    w = np.zeros((len(interventions), len(interventions)))
+    for k in np.flatnonzero(_active(ties.start, ties.end, first, last)):
+        a, b = index.get(ties.source[k]), index.get(ties.target[k])
+        if a is not None and b is not None and a != b:
+            w[a, b] += ties.weight[k]
+            w[b, a] += ties.weight[k]
+    return w
+
+
+def entanglement_index(present: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Σ over unordered pairs of present interventions of their tie weight, per row of ``present``."""
+    p = present.astype(np.float64)
+    return 0.5 * np.einsum("ij,ij->i", p @ weights, p)
+
+
+class _Nearest:
+    """Nearest active site of one kind for every unit, updated as sites start and stop."""
+
+    def __init__(self, cells: np.ndarray, sites: np.ndarray) -> None:
+        self.cells = cells
+        self.sites = sites
+        self.best_dot = np.full(len(cells), -np.inf)
+        self.best_site = np.full(len(cells), -1, dtype=np.int64)
+        self.active: np.ndarray = np.zeros(0, dtype=np.int64)
+
+    def _query(self, rows: np.ndarray) -> None:
+        self.best_dot[rows], self.best_site[rows] = -np.inf, -1
+        if len(self.active) == 0 or len(rows) == 0:
+            return
+        _, k = cKDTree(self.sites[self.active]).query(self.cells[rows], k=1)
+        chosen = self.active[k]
+        self.best_site[rows] = chosen
+        self.best_dot[rows] = np.einsum("ij,ij->i", self.cells[rows], self.sites[chosen])
+
+    def update(self, active: np.ndarray, added: np.ndarray, removed: np.ndarray) -> None:
+        self.active = active
+        if len(added) > _DENSE_UPDATE_MAX:
+            self._query(np.arange(len(self.cells)))
+            return
+        if len(removed):
+            self._query(np.flatnonzero(np.isin(self.best_site, removed)))
+        if len(added):
+            dots = self.cells @ self.sites[added].T
+            j = np.argmax(dots, axis=1)
+            best = dots[np.arange(len(j)), j]
+            better = best > self.best_dot
+            self.best_dot[better] = best[better]
+            self.best_site[better] = added[j[better]]
+
+    def km(self) -> np.ndarray:
+        out = np.full(len(self.cells), np.nan)
+        has = self.best_site >= 0
+        diff = self.cells[has] - self.sites[self.best_site[has]]
+        out[has] = (
+            2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(np.sqrt((diff * diff).sum(axis=1)) / 2.0, 1.0))
+        )
+        return out
+
+
+def exposure_stream(
+    unit_lat: np.ndarray,
+    unit_lon: np.ndarray,
+    sites: Sites,
+    ties: Ties,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    radii: list[float],
+) -> Iterator[dict[str, np.ndarray]]:
+    """Yield, for each period [starts[t], ends[t]], the exposure columns as arrays over units."""
+    kinds = exposure_kinds(sites)
+    n_units = len(unit_lat)
+    cells = unit_vectors(unit_lat, unit_lon)
+    site_vec = unit_vectors(sites.lat, sites.lon)
+    interventions = sorted(set(sites.intervention.tolist()))
+    int_index = np.array([interventions.index(i) for i in sites.intervention], dtype=np.int64)
+    kind_index = np.array([kinds.index(k) for k in sites.kind], dtype=np.int64)
+    troops = np.nan_to_num(sites.troops.astype(np.float64), nan=0.0)
+    cell_tree = cKDTree(cells)
+    # Cells within each radius of each site, found once (inclusive, with a rounding slack).
+    near = {r: cell_tree.query_ball_point(site_vec, km_to_chord(r) * (1 + 1e-12)) for r in radii}
+    near = {r: [np.asarray(h, dtype=np.int64) for h in hits] for r, hits in near.items()}
+    count = {r: np.zeros((n_units, len(kinds)), dtype=np.int32) for r in radii}
+    troop_sum = {r: np.zeros((n_units, len(kinds))) for r in radii}
+    by_int = {r: np.zeros((n_units, len(interventions)), dtype=np.int32) for r in radii}
+    nearest = [_Nearest(cells, site_vec) for _ in kinds]
+    was_active = np.zeros(len(sites.lat), dtype=bool)
+    pk, ct = kinds.index("peacekeeping"), kinds.index("counterterrorism")
+
+    for first, last in zip(starts, ends, strict=True):
+        active = _active(sites.start, sites.end, first, last)
+        added, removed = np.flatnonzero(active & ~was_active), np.flatnonzero(~active & was_active)
+        was_active = active
+        for k, tracker in enumerate(nearest):
+            of_kind = kind_index == k
+            if np.any(of_kind[added]) or np.any(of_kind[removed]):
+                tracker.update(
+                    np.flatnonzero(active & of_kind), added[of_kind[added]], removed[of_kind[removed]]
+                )
+        for r in radii:
+            for sign, changed in ((1, added), (-1, removed)):
+                for s in changed:
+                    hit = near[r][s]
+                    count[r][hit, kind_index[s]] += sign
+                    troop_sum[r][hit, kind_index[s]] += sign * troops[s]
+                    by_int[r][hit, int_index[s]] += sign
+        out: dict[str, np.ndarray] = {f"dist_km_{kind}": nearest[k].km() for k, kind in enumerate(kinds)}
+        weights = tie_weights(ties, interventions, first, last) if interventions else None
+        for r in radii:
+            lab = radius_label(r)
+            present = count[r] > 0
+            for k, kind in enumerate(kinds):
+                out[f"present_{kind}_{lab}km"] = present[:, k].astype(np.int8)
+            for k, kind in enumerate(kinds):
+                # Rounding: adding then removing float troop figures can leave ~1e-12 residues.
+                out[f"troops_{kind}_{lab}km"] = np.where(present[:, k], np.round(troop_sum[r][:, k], 6), 0.0)
+            out[f"copresence_{lab}km"] = (present[:, pk] & present[:, ct]).astype(np.int8)
+            ent = np.zeros(n_units)
+            rows = np.flatnonzero(np.count_nonzero(by_int[r], axis=1) >= 2) if interventions else []
+            if len(rows):
+                ent[rows] = entanglement_index(by_int[r][rows] > 0, weights)
+            out[f"entanglement_{lab}km"] = ent
+        yield out

@@ -1,0 +1,393 @@
+"""The unit × period panel: outcomes, exposures, entanglement and spatial lags, zeros included.
+
+Steps: units from the spec (``entangle.geo.units``); events to (unit, period) shares
+(``entangle.geo.assign``); sparse outcome sums and neighbour lags by the SQL in ``panel.sql`` run on
+the chosen engine (DuckDB or Spark); exposures and entanglement by KD-tree (``entangle.measures``);
+then a dense pass, one period at a time, so memory stays bounded at continental scale.
+Rows come ordered by period, then by unit position (ascending ``unit_id``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from entangle import __version__
+from entangle.atomic import atomic_path
+from entangle.errors import PanelError
+from entangle.geo.assign import ImprecisionRule, SpreadLayer, assign_events
+from entangle.geo.outlines import outline
+from entangle.geo.units import Units, make_units, parse_unit, read_polygons
+from entangle.measures import Sites, Ties, exposure_columns, exposure_kinds, exposure_stream
+from entangle.panel.engines import get_engine
+from entangle.panel.periods import MONTHS_PER, period_starts
+from entangle.panel.sql import lags_sql, outcome_exprs, outcomes_sql
+
+_ROWS_PER_GROUP = 1_000_000
+
+
+@dataclasses.dataclass(frozen=True)
+class PanelSpec:
+    """What panel to build. ``extent``: ISO3 codes (default: the registry theatre's countries)."""
+
+    start: dt.date
+    end: dt.date
+    unit: str = "priogrid"
+    period: str = "month"
+    radii_km: tuple[float, ...] = (25.0, 50.0)
+    imprecision: ImprecisionRule = dataclasses.field(default_factory=ImprecisionRule)
+    extent: tuple[str, ...] = ()
+    spread_over: str | None = None  # "FILE:IDCOL": admin polygons for the spread rule
+
+    @classmethod
+    def from_study(cls, study) -> PanelSpec:
+        imp = study.imprecision
+        return cls(
+            start=study.start,
+            end=study.end,
+            unit=study.unit,
+            period=study.period,
+            radii_km=tuple(study.exposure.radii_km),
+            imprecision=ImprecisionRule(
+                imp.rule, imp.ucdp_max_where_prec, imp.acled_max_geo_precision, imp.max_date_precision_days
+            ),
+            extent=tuple(study.extent),
+            spread_over=getattr(imp, "spread_over", None),
+        )
+
+    def validate(self) -> None:
+        bad = [r for r in self.radii_km if not r > 0]
+        if bad or not self.radii_km:
+            raise PanelError(
+                "radius", f"every radius must be > 0 km (got {bad or 'none'})", "e.g. --radius 25"
+            )
+        if self.period not in MONTHS_PER:
+            raise PanelError("period", f"unknown period {self.period!r}", "use month, quarter or year")
+        if self.end < self.start:
+            raise PanelError(
+                "period", f"empty period range: {self.end} is before {self.start}", "check --from/--to"
+            )
+        parse_unit(self.unit)
+
+    def as_metadata(self) -> dict[str, Any]:
+        return {
+            "unit": self.unit,
+            "period": self.period,
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "radii_km": list(self.radii_km),
+            "imprecision": dataclasses.asdict(self.imprecision),
+            "extent": list(self.extent),
+            "spread_over": self.spread_over,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class _Prepared:
+    units: Units
+    starts: np.ndarray
+    ends: np.ndarray
+    outcomes: list[str]
+    integer_outcomes: bool
+    sparse: dict[str, pa.Table]
+    sites: Sites
+    ties: Ties
+    counts: dict[str, Any]
+    radii: tuple[float, ...]
+
+
+def _dates(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return column.cast(pa.date32()).to_numpy(zero_copy_only=False).astype("datetime64[D]")
+
+
+def _np_date(day: dt.date | None) -> np.datetime64:
+    return np.datetime64("NaT", "D") if day is None else np.datetime64(day, "D")
+
+
+def _clip(spans: list[tuple[np.datetime64, np.datetime64]]) -> tuple[np.datetime64, np.datetime64] | None:
+    """Intersection of closed intervals (NaT end = open); None when empty."""
+    first = max(s for s, _ in spans)
+    ends = [e for _, e in spans if not np.isnat(e)]
+    last = min(ends) if ends else np.datetime64("NaT", "D")
+    return None if (not np.isnat(last) and last < first) else (first, last)
+
+
+def resolve_sites(sites: pa.Table, registry) -> tuple[Sites, dict[str, int]]:
+    """Sites with their intervention's kind, active interval clipped to the intervention's lifetime.
+
+    Sites without an intervention, or with one the registry does not know, cannot be given a kind:
+    they are left out and counted.
+    """
+    required = ("intervention_id", "lat", "lon", "start", "end", "troops")
+    missing = [c for c in required if c not in sites.column_names]
+    if missing:
+        raise PanelError("sites", f"missing column(s) {', '.join(missing)}")
+    known = {i.id: i for i in registry.interventions}
+    ids = sites.column("intervention_id").to_pylist()
+    lat = pc.fill_null(sites.column("lat").cast(pa.float64()), np.nan).to_numpy()
+    lon = pc.fill_null(sites.column("lon").cast(pa.float64()), np.nan).to_numpy()
+    start, end = _dates(sites.column("start")), _dates(sites.column("end"))
+    troops = pc.fill_null(sites.column("troops").cast(pa.float64()), np.nan).to_numpy()
+    keep, spans = [], []
+    counts = {"sites_in": len(ids), "sites_unmatched": 0, "sites_unlocated": 0, "sites_outside_lifetime": 0}
+    for k, iid in enumerate(ids):
+        if iid not in known:
+            counts["sites_unmatched"] += 1
+            continue
+        if not (np.isfinite(lat[k]) and np.isfinite(lon[k])) or np.isnat(start[k]):
+            counts["sites_unlocated"] += 1
+            continue
+        life = known[iid]
+        span = _clip([(start[k], end[k]), (_np_date(life.start), _np_date(life.end))])
+        if span is None:
+            counts["sites_outside_lifetime"] += 1
+            continue
+        keep.append(k)
+        spans.append(span)
+    idx = np.array(keep, dtype=np.int64)
+    span_arr = np.array(spans, dtype="datetime64[D]").reshape(-1, 2)
+    resolved = Sites(
+        lat=lat[idx],
+        lon=lon[idx],
+        start=span_arr[:, 0],
+        end=span_arr[:, 1],
+        troops=troops[idx],
+        intervention=np.array([ids[k] for k in keep], dtype=object),
+        kind=np.array([known[ids[k]].kind for k in keep], dtype=object),
+    )
+    counts["sites_used"] = len(keep)
+    return resolved, counts
+
+
+def resolve_ties(registry) -> Ties:
+    """Ties with active intervals clipped to both ends' lifetimes (as the registry defines them)."""
+    known = {i.id: i for i in registry.interventions}
+    rows = []
+    for tie in registry.ties:
+        if tie.source_id not in known or tie.target_id not in known:
+            continue
+        span = _clip(
+            [(_np_date(tie.start), _np_date(tie.end))]
+            + [(_np_date(known[i].start), _np_date(known[i].end)) for i in (tie.source_id, tie.target_id)]
+        )
+        if span is not None:
+            rows.append((tie.source_id, tie.target_id, span[0], span[1], float(tie.weight)))
+    return Ties(
+        source=np.array([r[0] for r in rows], dtype=object),
+        target=np.array([r[1] for r in rows], dtype=object),
+        start=np.array([r[2] for r in rows], dtype="datetime64[D]"),
+        end=np.array([r[3] for r in rows], dtype="datetime64[D]"),
+        weight=np.array([r[4] for r in rows], dtype=np.float64),
+    )
+
+
+def registry_sites(registry) -> pa.Table:
+    """The registry's own sites as a ``sites`` table (to stack onto the store's deployment sites)."""
+    rows = registry.sites
+    return pa.table(
+        {
+            "site_id": pa.array([s.id for s in rows], pa.string()),
+            "source": pa.array(["registry"] * len(rows), pa.string()),
+            "intervention_id": pa.array([s.intervention_id for s in rows], pa.string()),
+            "name": pa.array([s.name for s in rows], pa.string()),
+            "lat": pa.array([s.lat for s in rows], pa.float64()),
+            "lon": pa.array([s.lon for s in rows], pa.float64()),
+            "start": pa.array([s.start for s in rows], pa.date32()),
+            "end": pa.array([s.end for s in rows], pa.date32()),
+            "troops": pa.array([s.troops for s in rows], pa.int64()),
+        }
+    )
+
+
+def _period_ends(starts: np.ndarray, period: str) -> np.ndarray:
+    months = starts.astype("datetime64[M]") + np.timedelta64(MONTHS_PER[period], "M")
+    return months.astype("datetime64[D]") - np.timedelta64(1, "D")
+
+
+def _prepare(events: pa.Table, sites: pa.Table, registry, spec: PanelSpec, engine: str) -> _Prepared:
+    spec.validate()
+    run = get_engine(engine)
+    kind, _, _ = parse_unit(spec.unit)
+    shape = None if kind == "admin" else outline(list(spec.extent) or list(registry.theatre.country_iso3))
+    units = make_units(spec.unit, shape)
+    layer = None
+    if spec.spread_over:
+        file, _, col = spec.spread_over.rpartition(":")
+        if not file:
+            raise PanelError("spread_over", f"{spec.spread_over!r} is not FILE:IDCOL")
+        layer = SpreadLayer(*read_polygons(file, col))
+    starts = period_starts(spec.start, spec.end, spec.period)
+    assigned, counts = assign_events(
+        events, units, spec.start, spec.end, spec.period, spec.imprecision, layer
+    )
+    types = sorted(set(pc.unique(assigned.column("violence_type")).to_pylist()))
+    exprs = outcome_exprs(types)
+    pairs = units.neighbour_pairs
+    n_nb = units.neighbour_counts()
+    neighbours = pa.table(
+        {
+            "unit_idx": pa.array(pairs[:, 0], pa.int64()),
+            "nb_idx": pa.array(pairs[:, 1], pa.int64()),
+            "n_nb": pa.array(n_nb[pairs[:, 0]].astype(np.float64), pa.float64()),
+        }
+    )
+    sparse = run(
+        {"assigned": assigned, "neighbours": neighbours},
+        {"outcomes": outcomes_sql(exprs), "lags": lags_sql(list(exprs))},
+    )
+    site_arrays, site_counts = resolve_sites(sites, registry)
+    counts.update(site_counts)
+    return _Prepared(
+        units=units,
+        starts=starts,
+        ends=_period_ends(starts, spec.period),
+        outcomes=list(exprs),
+        integer_outcomes=spec.imprecision.rule != "spread",
+        sparse={k: v.sort_by([("period_idx", "ascending")]) for k, v in sparse.items()},
+        sites=site_arrays,
+        ties=resolve_ties(registry),
+        counts=counts,
+        radii=spec.radii_km,
+    )
+
+
+def _dense(
+    table: pa.Table, columns: list[str], n_units: int, n_periods: int
+) -> Iterator[dict[str, np.ndarray]]:
+    """Yield, per period, dense arrays over units from a sparse table sorted by period_idx."""
+    period = table.column("period_idx").to_numpy()
+    unit = table.column("unit_idx").to_numpy()
+    values = {c: table.column(c).to_numpy() for c in columns}
+    bounds = np.searchsorted(period, np.arange(n_periods + 1))
+    for t in range(n_periods):
+        lo, hi = bounds[t], bounds[t + 1]
+        out = {}
+        for c in columns:
+            arr = np.zeros(n_units)
+            arr[unit[lo:hi]] = values[c][lo:hi]
+            out[c] = arr
+        yield out
+
+
+def _batches(prep: _Prepared, progress=None) -> Iterator[pa.RecordBatch]:
+    units = prep.units
+    n_units, n_periods = len(units), len(prep.starts)
+    lag_names = [f"lag_{c}" for c in prep.outcomes]
+    no_neighbours = units.neighbour_counts() == 0
+    ids = pa.array(units.ids, pa.int64() if units.kind == "priogrid" else pa.string())
+    lat, lon = pa.array(units.lat, pa.float64()), pa.array(units.lon, pa.float64())
+    exposures = exposure_stream(
+        units.lat,
+        units.lon,
+        prep.sites,
+        prep.ties,
+        prep.starts,
+        prep.ends,
+        list(prep.radii),
+    )
+    outcomes = _dense(prep.sparse["outcomes"], prep.outcomes, n_units, n_periods)
+    lags = _dense(prep.sparse["lags"], lag_names, n_units, n_periods)
+    for t, (out, exp, lag) in enumerate(zip(outcomes, exposures, lags, strict=True)):
+        cols: dict[str, pa.Array] = {
+            "unit_id": ids,
+            "period": pa.array(np.full(n_units, prep.starts[t]), pa.date32()),
+            "unit_lat": lat,
+            "unit_lon": lon,
+        }
+        for name in prep.outcomes:
+            values = out[name]
+            cols[name] = pa.array(np.rint(values).astype(np.int64) if prep.integer_outcomes else values)
+        for name, values in exp.items():
+            cols[name] = pa.array(values, from_pandas=name.startswith("dist_km_"))
+        for name in lag_names:
+            values = lag[name]
+            values[no_neighbours] = np.nan
+            cols[name] = pa.array(values, from_pandas=True)
+        if progress is not None:
+            progress(t + 1, n_periods)
+        yield pa.RecordBatch.from_pydict(cols)
+
+
+def _metadata(prep: _Prepared, spec: PanelSpec, engine: str, extra: dict[str, Any] | None) -> dict[str, Any]:
+    kinds = exposure_kinds(prep.sites)
+    return {
+        "entangle_version": __version__,
+        **spec.as_metadata(),
+        "engine": engine,
+        "units": len(prep.units),
+        "periods": len(prep.starts),
+        "row_order": "period, unit_id",
+        "kinds": kinds,
+        "columns": {
+            "outcomes": prep.outcomes,
+            "exposures": exposure_columns(kinds, list(spec.radii_km)),
+            "lags": [f"lag_{c}" for c in prep.outcomes],
+        },
+        "counts": prep.counts,
+        **(extra or {}),
+    }
+
+
+def build_panel(
+    events: pa.Table,
+    sites: pa.Table,
+    registry,
+    spec: PanelSpec,
+    engine: str = "duckdb",
+    metadata: dict[str, Any] | None = None,
+) -> pa.Table:
+    """The dense panel as one Arrow table (schema metadata key ``entangle``: JSON, see docs/panel.md).
+
+    ``sites``: the registry's sites stacked with the store's (``registry_sites`` gives the former).
+    For continental panels prefer ``write_panel``, which streams to Parquet.
+    """
+    prep = _prepare(events, sites, registry, spec, engine)
+    table = pa.Table.from_batches(list(_batches(prep)))
+    meta = _metadata(prep, spec, engine, metadata)
+    return table.replace_schema_metadata({"entangle": json.dumps(meta)})
+
+
+def write_panel(
+    events: pa.Table,
+    sites: pa.Table,
+    registry,
+    spec: PanelSpec,
+    out: str | Path,
+    engine: str = "duckdb",
+    metadata: dict[str, Any] | None = None,
+    progress=None,
+) -> dict[str, Any]:
+    """Build the panel and stream it to Parquet at ``out`` (atomically); return the metadata written.
+
+    ``progress(done, total)`` is called after each period.
+    """
+    prep = _prepare(events, sites, registry, spec, engine)
+    meta = _metadata(prep, spec, engine, metadata)
+    writer = None
+    buffer: list[pa.RecordBatch] = []
+    with atomic_path(out) as tmp:
+        try:
+            for batch in _batches(prep, progress):
+                if writer is None:
+                    schema = batch.schema.with_metadata({"entangle": json.dumps(meta)})
+                    writer = pq.ParquetWriter(tmp, schema)
+                buffer.append(batch)
+                if sum(b.num_rows for b in buffer) >= _ROWS_PER_GROUP:
+                    writer.write_table(pa.Table.from_batches(buffer, schema=schema))
+                    buffer = []
+            if buffer:
+                writer.write_table(pa.Table.from_batches(buffer, schema=schema))
+        finally:
+            if writer is not None:
+                writer.close()
+    meta["rows"] = len(prep.units) * len(prep.starts)
+    return meta
