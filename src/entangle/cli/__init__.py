@@ -41,7 +41,8 @@ def run_cli(argv: list[str] | None = None) -> int:
     """Run the CLI on ``argv`` and return the exit code (0 ok, 2 user error, 1 bug)."""
     _state["debug"] = False
     try:
-        app(args=argv, prog_name="entangle", standalone_mode=False)
+        # standalone_mode=False: click *returns* the code of a `raise typer.Exit(n)` instead of raising it
+        code = app(args=argv, prog_name="entangle", standalone_mode=False)
     except EntangleError as exc:
         if _state["debug"]:
             traceback.print_exc()
@@ -64,7 +65,7 @@ def run_cli(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def main() -> None:

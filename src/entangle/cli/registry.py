@@ -103,10 +103,9 @@ def show(
 
 
 def _print_tables(data: dict) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = _console()
     for section, rows in data.items():
         if section == "date":
             continue
@@ -171,7 +170,6 @@ def metrics(
 
 
 def _print_metrics(rows: list[dict]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table()
@@ -180,7 +178,15 @@ def _print_metrics(rows: list[dict]) -> None:
         table.add_column(column, justify="left" if column in ("period", "pk_mission") else "right")
     for row in rows:
         table.add_row(*(_cell(row[c]) for c in columns))
-    Console().print(table)
+    _console().print(table)
+
+
+def _console():
+    """A rich console; when output is piped, wide enough that tables are not squeezed to 80 columns."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=240)
 
 
 def _cell(value: object) -> str:

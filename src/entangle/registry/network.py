@@ -61,6 +61,7 @@ def _node_attrs(item: Intervention) -> dict:
 
 def _edge_attrs(tie: Tie) -> dict:
     attrs = {
+        "tie_id": tie.id,  # also the edge key; repeated so formats without keys (GEXF) keep it
         "tie_type": tie.type,
         "weight": tie.weight,
         "directed": tie.directed,
@@ -144,7 +145,7 @@ def graph_metrics(registry: Registry, first: dt.date, last: dt.date) -> dict:
         "period_end": last,
         "nodes": graph.number_of_nodes(),
         "ties": graph.number_of_edges(),
-        "density": nx.density(simple),
+        "density": float(nx.density(simple)),
     }
     for suffix, other in PK_PARTNERS.items():
         weights = [
@@ -173,5 +174,8 @@ def graph_text(graph: nx.MultiDiGraph, fmt: GraphFormat) -> str:
     if fmt == "graphml":
         return "\n".join(nx.generate_graphml(graph)) + "\n"
     if fmt == "gexf":
-        return "\n".join(nx.generate_gexf(graph)) + "\n"
+        labelled = graph.copy()
+        for *_, data in labelled.edges(data=True):
+            data["id"] = data["tie_id"]  # GEXF edge ids: the tie ids, not 0, 1, 2...
+        return "\n".join(nx.generate_gexf(labelled)) + "\n"
     return json.dumps(nx.node_link_data(graph, edges="edges"), indent=2, ensure_ascii=False) + "\n"
