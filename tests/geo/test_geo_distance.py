@@ -53,7 +53,7 @@ def test_nearest_matches_brute_force():
     rng = np.random.default_rng(2)
     q_lat, q_lon = rng.uniform(-90, 90, 300), rng.uniform(-180, 180, 300)
     s_lat, s_lon = rng.uniform(-90, 90, 50), rng.uniform(-180, 180, 50)
-    km, idx = nearest_km(q_lat, q_lon, s_lat, s_lon)
+    km, _ = nearest_km(q_lat, q_lon, s_lat, s_lon)
     brute = haversine(q_lat[:, None], q_lon[:, None], s_lat[None, :], s_lon[None, :])
     np.testing.assert_allclose(km, brute.min(axis=1), atol=1e-6)
 
