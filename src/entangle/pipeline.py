@@ -1,0 +1,566 @@
+"""``entangle run``: registry → sources → store → panel → estimates → report, cached stage by stage.
+
+Each stage has a key: the SHA-256 of everything it depends on (the study's settings, the registry
+files, the input files' checksums, the previous stage's key and entangle's version). A stage whose
+key is in the cache is read back instead of recomputed, so a second run with nothing changed takes
+seconds and says so. Outputs go to OUT only at the very end, each file atomically; a study that
+does not validate writes nothing at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from entangle import __version__
+from entangle.atomic import atomic_path
+from entangle.errors import EntangleError, FetchError, StudyError
+from entangle.study import Study
+
+OUTPUTS = ("report.html", "panel.parquet", "estimates.json", "network.graphml", "provenance.json")
+STAGES = ("registry", "sources", "panel", "estimates", "report")
+ONLINE_PROBE = ("ucdp.uu.se", 443)
+
+
+@dataclass
+class StageRun:
+    name: str
+    key: str
+    cached: bool
+    seconds: float
+    detail: str = ""
+
+
+@dataclass
+class RunResult:
+    out: Path
+    outputs: dict[str, Path]
+    stages: list[StageRun]
+    notices: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def all_cached(self) -> bool:
+        return all(s.cached for s in self.stages)
+
+
+def _sha(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def tree_sha256(root: Path) -> str:
+    """Checksum of every file under ``root`` (names and contents), e.g. a registry directory."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(file_sha256(path).encode())
+    return digest.hexdigest()
+
+
+def run_cache_dir() -> Path:
+    """Where stage results live: ``$ENTANGLE_CACHE/runs`` or the user cache directory."""
+    from entangle.sources.fetch import cache_dir
+
+    return cache_dir() / "runs"
+
+
+# --- validation: everything that can be checked before any work ---------------------------------
+
+
+def validate(study: Study):
+    """Check the study against its theatre; return the loaded registry. Raises ``StudyError``."""
+    from entangle.registry import bundled_path, load_registry
+
+    where = str(study.path or "study")
+    if study.registry is not None:
+        if not Path(study.registry).is_dir():
+            raise StudyError(
+                f"{where}: study.registry", f"{study.registry} is not a directory", "fix the path"
+            )
+        registry = load_registry(study.registry)
+    else:
+        root = bundled_path(study.theatre)
+        if not root.is_dir():
+            known = sorted(p.name for p in root.parent.iterdir() if p.is_dir())
+            raise StudyError(
+                f"{where}: study.theatre",
+                f"unknown theatre {study.theatre!r}",
+                f"bundled theatres: {', '.join(known)}; or set registry = DIR",
+            )
+        registry = load_registry(root)
+    theatre = registry.theatre
+    if theatre.id != study.theatre:
+        raise StudyError(
+            f"{where}: study.theatre",
+            f"the registry describes theatre {theatre.id!r}, not {study.theatre!r}",
+            f"set theatre = {theatre.id!r}",
+        )
+    if study.end < theatre.start or study.start > theatre.end:
+        raise StudyError(
+            f"{where}: study.from",
+            f"{study.start}..{study.end} lies outside the theatre's {theatre.start}..{theatre.end}",
+            "choose dates that overlap the theatre",
+        )
+    if study.unit.startswith("admin:"):
+        path = study.unit[len("admin:") :].rsplit(":", 1)[0]
+        if not Path(path).is_file():
+            raise StudyError(f"{where}: study.unit", f"polygon file {path} does not exist", "fix the path")
+    return registry
+
+
+# --- event data: files, then the cache, then a download -----------------------------------------
+
+
+def _online(timeout: float = 3.0) -> bool:
+    """A quick reachability probe, so an offline run never waits on long HTTP timeouts."""
+    if os.environ.get("ENTANGLE_OFFLINE") == "1":
+        return False
+    result = {"ok": False}
+
+    def probe() -> None:
+        try:
+            with socket.create_connection(ONLINE_PROBE, timeout=timeout):
+                result["ok"] = True
+        except OSError:
+            pass
+
+    worker = threading.Thread(target=probe, daemon=True)
+    worker.start()
+    worker.join(timeout + 0.5)
+    return result["ok"]
+
+
+def event_inputs(study: Study) -> tuple[list[tuple[str, Path, dict]], list[str]]:
+    """The event files to load as (source, path, columns), and notices on where they came from."""
+    files = [(e.source, Path(e.path), dict(e.columns)) for e in study.sources.events]
+    if files or not study.sources.fetch:
+        return files, []
+    from entangle.sources import fetch
+
+    notices: list[str] = []
+    for source in study.sources.fetch:
+        if source != "ucdp":
+            notices.append(f"{source}: downloads need credentials and a country query; name a file instead.")
+            continue
+        cached = sorted((fetch.cache_dir() / "ucdp").glob("ged*-csv.zip"))
+        cached = [p for p in cached if p.with_name(p.name + ".sha256").is_file()]
+        if cached:
+            files.append(("ucdp", cached[-1], {}))
+            notices.append(f"UCDP GED events from the local cache ({cached[-1].name}).")
+        elif _online():
+            try:
+                got = fetch.fetch_ucdp()
+                files.append(("ucdp", got.path, {}))
+                notices.append(f"UCDP GED events downloaded from {got.url}.")
+            except FetchError as exc:
+                notices.append(f"UCDP GED could not be downloaded ({exc}).")
+        else:
+            notices.append("UCDP GED is not in the local cache and this machine is offline.")
+    return files, notices
+
+
+# --- the run ---------------------------------------------------------------------------------------
+
+
+class _Stages:
+    """Runs stages with a progress line each, reading and writing the per-stage cache."""
+
+    def __init__(self, cache: Path, console) -> None:
+        self.cache = cache
+        self.console = console
+        self.runs: list[StageRun] = []
+
+    def run(
+        self, name: str, key: str, exists: Callable[[Path], bool], compute: Callable[[Path], str]
+    ) -> Path:
+        folder = self.cache / f"{name}-{key[:24]}"
+        t0 = time.perf_counter()
+        cached = folder.is_dir() and exists(folder)
+        detail = ""
+        if not cached:
+            tmp = self.cache / f".{name}-{key[:24]}.{os.getpid()}.tmp"
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            try:
+                with self.console.status(f"[bold]{name}[/]: working…"):
+                    detail = compute(tmp)
+                shutil.rmtree(folder, ignore_errors=True)
+                os.replace(tmp, folder)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            marker = folder / "detail.txt"
+            detail = marker.read_text(encoding="utf-8") if marker.exists() else ""
+        if not cached:
+            (folder / "detail.txt").write_text(detail, encoding="utf-8")
+        seconds = time.perf_counter() - t0
+        self.runs.append(StageRun(name, key, cached, seconds, detail))
+        state = "[dim]cached[/]" if cached else "[green]done[/]"
+        self.console.print(f"  {state} {name:<10} {seconds:6.2f} s  {detail}")
+        return folder
+
+
+def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunResult:
+    """Run the whole flow for ``study`` and write the five outputs to ``out``."""
+    from rich.console import Console
+
+    console = console or Console(stderr=True)
+    t_start = time.perf_counter()
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise StudyError(str(out), "the output path exists and is not a directory", "choose another --out")
+    registry = validate(study)
+    registry_root = Path(registry.path) if registry.path else None
+    registry_hash = (
+        tree_sha256(registry_root) if registry_root and registry_root.is_dir() else _sha(repr(registry))
+    )
+    study_hash = study.content_hash()
+    cache = run_cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    stages = _Stages(cache, console)
+    console.print(
+        f"[bold]entangle run[/] {study.name}  (theatre {study.theatre}, {study.start} to {study.end})"
+    )
+
+    # registry: network metrics and graph
+    reg_key = _sha("registry", registry_hash, str(study.start), str(study.end), __version__)
+    reg_dir = stages.run(
+        "registry",
+        reg_key,
+        lambda d: (d / "metrics.json").exists(),
+        lambda d: _registry_stage(registry, study, d),
+    )
+
+    # sources → store
+    files, notices = event_inputs(study)
+    deployments = [(e.source, Path(e.path), dict(e.columns)) for e in study.sources.deployments]
+    inputs = [(s, str(p), c, file_sha256(p)) for s, p, c in files + deployments]
+    src_key = _sha("sources", [(s, c, h) for s, _, c, h in inputs], registry_hash, __version__)
+    src_dir = stages.run(
+        "sources",
+        src_key,
+        lambda d: (d / "provenance.json").exists(),
+        lambda d: _sources_stage(files, deployments, registry, d),
+    )
+    has_events = json.loads((src_dir / "summary.json").read_text())["events"] > 0
+    if not has_events:
+        notices.insert(
+            0,
+            "No event data was available: the study names no event file, none is in the local cache, and "
+            "none could be downloaded. Civilian-harm outcomes, maps of harm and estimates are therefore "
+            "missing; the registry, mandates, deployments and network are shown in full.",
+        )
+
+    # panel
+    panel_key = _sha("panel", src_key, study_hash, registry_hash, __version__)
+    panel_dir = None
+    if has_events:
+        panel_dir = stages.run(
+            "panel",
+            panel_key,
+            lambda d: (d / "panel.parquet").exists(),
+            lambda d: _panel_stage(study, registry, src_dir, d),
+        )
+
+    # estimates
+    models = [m.model_dump(mode="json") for m in study.models]
+    grid = study.grid.model_dump(mode="json") if study.grid else None
+    est_key = _sha("estimates", panel_key if has_events else None, models, grid, __version__)
+    est_dir = stages.run(
+        "estimates",
+        est_key,
+        lambda d: (d / "estimates.json").exists(),
+        lambda d: _estimates_stage(study, panel_dir, d),
+    )
+
+    # report
+    report_code = tree_sha256(Path(__file__).parent / "report")
+    rep_key = _sha(
+        "report",
+        reg_key,
+        src_key,
+        panel_key if has_events else None,
+        est_key,
+        notices,
+        study_hash,
+        report_code,
+    )
+    rep_dir = stages.run(
+        "report",
+        rep_key,
+        lambda d: (d / "report.html").exists(),
+        lambda d: _report_stage(study, registry, reg_dir, src_dir, panel_dir, est_dir, notices, d),
+    )
+
+    written = _publish(
+        out,
+        {
+            "report.html": rep_dir / "report.html",
+            "panel.parquet": panel_dir / "panel.parquet" if panel_dir else None,
+            "estimates.json": est_dir / "estimates.json",
+            "network.graphml": reg_dir / "network.graphml",
+            "provenance.json": src_dir / "provenance.json",
+        },
+        {"study": study.name, "study_hash": study_hash, "registry_sha256": registry_hash},
+    )
+    result = RunResult(out, written, stages.runs, notices, time.perf_counter() - t_start)
+    _final_message(console, result)
+    return result
+
+
+def _final_message(console, result: RunResult) -> None:
+    if result.all_cached:
+        console.print(
+            f"[bold]Nothing changed[/] since the last run: every stage came from the cache "
+            f"({result.seconds:.1f} s)."
+        )
+    else:
+        redone = ", ".join(s.name for s in result.stages if not s.cached)
+        console.print(f"Recomputed: {redone} ({result.seconds:.1f} s).")
+    for notice in result.notices:
+        console.print(f"[yellow]note[/]: {notice}")
+    console.print(f"Report: {result.outputs['report.html']}")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _publish(out: Path, files: dict[str, Path | None], run_info: dict) -> dict[str, Path]:
+    """Copy each stage artifact to OUT atomically; drop a stale panel when this run has none."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for name, source in files.items():
+        target = out / name
+        if source is None:
+            target.unlink(missing_ok=True)
+            continue
+        if name == "provenance.json":
+            payload = json.loads(source.read_text(encoding="utf-8"))
+            payload.update(run_info)
+            with atomic_path(target) as tmp:
+                tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
+                os.chmod(tmp, 0o666 & ~_umask())
+        else:
+            with atomic_path(target) as tmp:
+                shutil.copyfile(source, tmp)
+                os.chmod(tmp, 0o666 & ~_umask())
+        written[name] = target
+    return written
+
+
+# --- stages (each writes its artifacts into a fresh folder and returns a one-line detail) ---------
+
+
+def _registry_stage(registry, study: Study, folder: Path) -> str:
+    from entangle.registry import network
+
+    metrics = network.period_metrics(registry, "month", study.start, study.end)
+    (folder / "metrics.json").write_text(json.dumps(metrics, default=str), encoding="utf-8")
+    graph = network.graph_between(registry, study.start, study.end)
+    (folder / "network.graphml").write_text(network.graph_text(graph, "graphml"), encoding="utf-8")
+    counts = f"{len(registry.interventions)} interventions, {len(registry.ties)} ties"
+    return f"{counts}, {len(metrics)} months of metrics"
+
+
+def _load_store(inputs, registry, folder: Path) -> tuple[dict, list]:
+    from entangle.sources.ingest import ingest
+    from entangle.store import open_store
+
+    store = open_store(folder / "store.duckdb")
+    try:
+        for source, path, columns in inputs:
+            if columns:
+                ingest(store, source, path, registry, columns=columns)
+            else:
+                ingest(store, source, path, registry)
+        tables = {name: store.table(name) for name in ("events", "sites", "rejects", "provenance")}
+        return tables, store.unmapped_actors()
+    finally:
+        close = getattr(store, "close", None)
+        if close:
+            close()
+
+
+def _sources_stage(files, deployments, registry, folder: Path) -> str:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if files or deployments:
+        tables, unmapped = _load_store(files + deployments, registry, folder)
+    else:  # nothing to load: the report still needs (empty) tables
+        tables, unmapped = {name: pa.table({}) for name in ("events", "sites", "rejects", "provenance")}, []
+
+    for name, table in tables.items():
+        pq.write_table(table, folder / f"{name}.parquet")
+    unmapped_rows = _rows(unmapped)
+    (folder / "unmapped.json").write_text(json.dumps(unmapped_rows, default=str), encoding="utf-8")
+    from entangle.report.assemble import jsonable
+
+    provenance = {
+        "entangle": __version__,
+        "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "sources": jsonable(tables["provenance"].to_pylist()),
+        "rejected_rows": tables["rejects"].num_rows,
+        "unmapped_actors": jsonable(unmapped_rows),
+    }
+    (folder / "provenance.json").write_text(json.dumps(provenance, indent=2), encoding="utf-8")
+    events = tables["events"].num_rows
+    (folder / "summary.json").write_text(json.dumps({"events": events}), encoding="utf-8")
+    sites, rejected = tables["sites"].num_rows, tables["rejects"].num_rows
+    return f"{events:,} events, {sites:,} deployment sites, {rejected:,} rejected rows"
+
+
+def _rows(value) -> list[dict]:
+    if value is None:
+        return []
+    if hasattr(value, "to_pylist"):
+        return value.to_pylist()
+    if hasattr(value, "to_dict"):
+        return value.to_dict("records")
+    return list(value)
+
+
+def _panel_stage(study: Study, registry, src_dir: Path, folder: Path) -> str:
+    import pyarrow.parquet as pq
+
+    from entangle.panel import build_panel
+
+    events = pq.read_table(src_dir / "events.parquet")
+    sites = pq.read_table(src_dir / "sites.parquet")
+    panel = build_panel(events, sites, registry, study)
+    pq.write_table(panel, folder / "panel.parquet")
+    return f"{panel.num_rows:,} unit-periods, {len(panel.column_names)} columns"
+
+
+def _estimates_stage(study: Study, panel_dir: Path | None, folder: Path) -> str:
+    results: list[dict] = []
+    if panel_dir is not None and (study.models or study.grid):
+        from entangle.estimate.api import estimate_study
+
+        results = [
+            r.to_dict() if hasattr(r, "to_dict") else r
+            for r in estimate_study(panel_dir / "panel.parquet", study)
+        ]
+    (folder / "estimates.json").write_text(
+        json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8"
+    )
+    return f"{len(results)} model(s)"
+
+
+def _network_years(study: Study, count: int = 4) -> list[int]:
+    first, last = study.start.year, study.end.year
+    if last - first + 1 <= count:
+        return list(range(first, last + 1))
+    step = (last - first) / (count - 1)
+    return sorted({round(first + k * step) for k in range(count)})
+
+
+def _imprecision_text(study: Study) -> str:
+    rule = study.imprecision
+    what = {
+        "drop": "are left out of the panel",
+        "point": "are kept at the reported point",
+        "spread": "are spread evenly over the admin unit they name",
+    }[rule.rule]
+    return (
+        f"events located less precisely than UCDP where_prec {rule.ucdp_max_where_prec} or ACLED "
+        f"geo_precision {rule.acled_max_geo_precision}, or dated to a window longer than "
+        f"{rule.max_date_precision_days} days, "
+        f"{what} (rule '{rule.rule}')."
+    )
+
+
+def _report_stage(study, registry, reg_dir, src_dir, panel_dir, est_dir, notices, folder: Path) -> str:
+    import pyarrow.parquet as pq
+
+    from entangle.report import assemble
+    from entangle.report.build import write_report
+    from entangle.report.data import ReportData
+
+    records = assemble.registry_records(registry.between(study.start, study.end))
+    records["sites"] += assemble.loaded_sites(pq.read_table(src_dir / "sites.parquet"))
+    metrics = [
+        {**row, "period": dt.date.fromisoformat(str(row["period"])[:10])}
+        for row in json.loads((reg_dir / "metrics.json").read_text())
+    ]
+    metrics = [{k: v for k, v in row.items() if k not in ("period_end", "pk_mission")} for row in metrics]
+    estimates = json.loads((est_dir / "estimates.json").read_text())
+    provenance = pq.read_table(src_dir / "provenance.parquet")
+    panel = pq.read_table(panel_dir / "panel.parquet") if panel_dir else None
+    extent = study.extent or list(registry.theatre.country_iso3)
+    data = ReportData(
+        study={
+            "name": study.name,
+            "start": study.start,
+            "end": study.end,
+            "unit": study.unit,
+            "period": study.period,
+            "hash": study.content_hash(),
+            "path": str(study.path or ""),
+            "radii_km": [f"{r:g}" for r in study.exposure.radii_km],
+        },
+        theatre={"id": registry.theatre.id, "name": registry.theatre.name, "country_iso3": extent},
+        **records,
+        metrics=metrics,
+        harm=assemble.harm_series(panel) if panel is not None else [],
+        units=assemble.unit_shapes(panel, study.unit) if panel is not None else [],
+        layers=assemble.map_layers(panel, study.exposure.radii_km) if panel is not None else [],
+        outline=_outline_rings(extent),
+        estimates=estimates,
+        grid=study.grid is not None,
+        sources=assemble.provenance_records(provenance),
+        rejects=assemble.rejects_summary(pq.read_table(src_dir / "rejects.parquet"), provenance),
+        unmapped=json.loads((src_dir / "unmapped.json").read_text())[:40],
+        imprecision=_imprecision_text(study),
+        panel=assemble.panel_summary(panel) if panel is not None else {},
+        notices=list(notices),
+        synthetic=any(r.get("synthetic") for r in estimates),
+        versions=_versions(),
+        network_years=_network_years(study),
+    )
+    path = write_report(data, folder / "report.html")
+    return f"{path.stat().st_size / 1e6:.2f} MB"
+
+
+def _outline_rings(extent: list[str]) -> list:
+    from entangle.geo.outlines import outline
+    from entangle.report.assemble import geometry_rings
+
+    try:
+        return geometry_rings(outline(extent))
+    except EntangleError:
+        return []
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"entangle": __version__, "python": sys.version.split()[0]}
+    for name in ("duckdb", "pyarrow", "pyfixest", "differences", "networkx"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out

@@ -1,0 +1,254 @@
+"""Turn the layers' outputs (registry, panel, store tables) into the plain records the report shows.
+
+Each function takes data and returns data; the pipeline calls them and fills ``ReportData``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+CATEGORY_PREFIX = "civilian_fatalities_"
+CELL_HALF = 0.25  # half a PRIO-GRID cell, degrees
+
+
+def registry_records(registry) -> dict[str, list[dict]]:
+    """Interventions, mandates, ties and sites of a ``Registry`` as dicts (dates stay dates)."""
+
+    def dump(item) -> dict:
+        row = item.model_dump()
+        row["sources"] = [s.model_dump(mode="json", exclude_none=True) for s in item.sources]
+        return row
+
+    sites = []
+    for site in registry.sites:
+        row = dump(site)
+        row["source"] = "registry"
+        sites.append(row)
+    return {
+        "interventions": [dump(i) for i in registry.interventions],
+        "mandates": [dump(m) for m in registry.mandates],
+        "ties": [dump(t) for t in registry.ties],
+        "sites": sites,
+    }
+
+
+def loaded_sites(sites: pa.Table | None) -> list[dict]:
+    """Deployment-file sites from the store (those matched to a registry intervention and dated)."""
+    if sites is None or sites.num_rows == 0:
+        return []
+    out = []
+    for row in sites.to_pylist():
+        if row.get("source") == "registry" or row.get("lat") is None or row.get("lon") is None:
+            continue
+        out.append(
+            {
+                "id": row.get("site_id"),
+                "intervention_id": row.get("intervention_id"),
+                "name": row.get("name") or row.get("site_id"),
+                "lat": row["lat"],
+                "lon": row["lon"],
+                "start": row.get("start"),
+                "end": row.get("end"),
+                "troops": row.get("troops"),
+                "source": row.get("source"),
+                "sources": [],
+            }
+        )
+    return out
+
+
+def harm_series(panel: pa.Table) -> list[dict]:
+    """Monthly civilian fatalities by perpetrator category, summed over units."""
+    columns = [c for c in panel.column_names if c.startswith(CATEGORY_PREFIX)]
+    if not columns:
+        return []
+    grouped = panel.group_by("period").aggregate([(c, "sum") for c in columns])
+    out = []
+    for row in grouped.to_pylist():
+        for col in columns:
+            value = row[f"{col}_sum"] or 0
+            if value:
+                out.append(
+                    {
+                        "period": _as_date(row["period"]),
+                        "category": col[len(CATEGORY_PREFIX) :],
+                        "civilian_fatalities": value,
+                    }
+                )
+    return sorted(out, key=lambda r: (r["period"], r["category"]))
+
+
+def _as_date(value) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def panel_summary(panel: pa.Table) -> dict:
+    def total(col: str) -> int:
+        return int(pc.sum(panel[col]).as_py() or 0) if col in panel.column_names else 0
+
+    return {
+        "rows": panel.num_rows,
+        "units": len(pc.unique(panel["unit_id"])),
+        "periods": len(pc.unique(panel["period"])),
+        "events": total("events"),
+        "fatalities": total("fatalities"),
+        "civilian_fatalities": total("civilian_fatalities"),
+    }
+
+
+def _by_unit_year(panel: pa.Table, column: str, how: str) -> tuple[dict, dict]:
+    years = pc.year(panel["period"])
+    table = pa.table({"unit_id": pc.cast(panel["unit_id"], pa.string()), "year": years, "v": panel[column]})
+    per_year: dict[int, dict[str, float]] = defaultdict(dict)
+    for row in table.group_by(["unit_id", "year"]).aggregate([("v", how)]).to_pylist():
+        value = row[f"v_{how}"]
+        if value:
+            per_year[int(row["year"])][row["unit_id"]] = round(float(value), 4)
+    totals = {}
+    for row in table.group_by("unit_id").aggregate([("v", how)]).to_pylist():
+        value = row[f"v_{how}"]
+        if value:
+            totals[row["unit_id"]] = round(float(value), 4)
+    return dict(per_year), totals
+
+
+def map_layers(panel: pa.Table, radii_km: list[float]) -> list[dict]:
+    """Civilian harm per unit and entanglement exposure per unit, for the whole period and per year."""
+    layers = []
+    if "civilian_fatalities" in panel.column_names:
+        years, total = _by_unit_year(panel, "civilian_fatalities", "sum")
+        layers.append(
+            {
+                "id": "harm",
+                "title": "Civilian harm per unit",
+                "unit": "civilian fatalities",
+                "note": "Civilian fatalities recorded in each unit (sum over the period or the chosen year).",
+                "years": years,
+                "total": total,
+            }
+        )
+    radius = _radius_label(max(radii_km))
+    copresence = f"copresence_{radius}km"
+    if copresence in panel.column_names:
+        years, total = _by_unit_year(panel, copresence, "sum")
+        layers.append(
+            {
+                "id": "copresence",
+                "title": "Entanglement exposure: months of peacekeeping–counterterrorism co-presence "
+                f"within {radius} km",
+                "unit": "months of co-presence",
+                "note": "Number of months in which both a peacekeeping and a counterterrorism site were "
+                f"active within {radius} km.",
+                "years": years,
+                "total": total,
+            }
+        )
+    index = f"entanglement_{radius}km"
+    if index in panel.column_names:
+        years, total = _by_unit_year(panel, index, "mean")
+        layers.append(
+            {
+                "id": "entanglement",
+                "title": f"Entanglement index within {radius} km (mean per month)",
+                "unit": "mean entanglement index",
+                "note": "Co-presence weighted by the ties active between the interventions present "
+                "(docs/concepts.md).",
+                "years": years,
+                "total": total,
+            }
+        )
+    return layers
+
+
+def _radius_label(radius: float) -> str:
+    return f"{radius:g}".replace(".", "p")  # the panel's column label (entangle.measures.radius_label)
+
+
+def unit_shapes(panel: pa.Table, unit_spec: str) -> list[dict]:
+    """Vector shapes of the panel's units: PRIO-GRID boxes, H3 hexagons or simplified admin polygons."""
+    ids = pc.unique(panel["unit_id"]).to_pylist()
+    if unit_spec == "priogrid":
+        firsts = panel.group_by("unit_id").aggregate([("unit_lat", "min"), ("unit_lon", "min")]).to_pylist()
+        shapes = []
+        for row in firsts:
+            lat, lon = row["unit_lat_min"], row["unit_lon_min"]
+            ring = [
+                (lon - CELL_HALF, lat - CELL_HALF),
+                (lon + CELL_HALF, lat - CELL_HALF),
+                (lon + CELL_HALF, lat + CELL_HALF),
+                (lon - CELL_HALF, lat + CELL_HALF),
+            ]
+            shapes.append(
+                {"unit_id": str(row["unit_id"]), "label": f"cell {row['unit_id']}", "rings": [ring]}
+            )
+        return shapes
+    if unit_spec.startswith("h3:"):
+        import h3
+
+        return [
+            {
+                "unit_id": str(cell),
+                "label": f"hexagon {cell}",
+                "rings": [[(lon, lat) for lat, lon in h3.cell_to_boundary(str(cell))]],
+            }
+            for cell in ids
+        ]
+    from entangle.geo.units import parse_unit, read_polygons
+
+    _, path, column = parse_unit(unit_spec)
+    poly_ids, geoms = read_polygons(path, column)
+    wanted = {str(i) for i in ids}
+    return [
+        {"unit_id": uid, "label": uid, "rings": geometry_rings(geom.simplify(0.01, preserve_topology=True))}
+        for uid, geom in zip(poly_ids, geoms, strict=True)
+        if uid in wanted
+    ]
+
+
+def geometry_rings(geom) -> list[list[tuple[float, float]]]:
+    """Exterior rings of a shapely (Multi)Polygon as lists of (lon, lat)."""
+    if geom is None or geom.is_empty:
+        return []
+    polys = getattr(geom, "geoms", [geom])
+    return [[(round(x, 4), round(y, 4)) for x, y in poly.exterior.coords] for poly in polys]
+
+
+def rejects_summary(rejects: pa.Table | None, provenance: pa.Table | None) -> list[dict]:
+    """Rejected rows counted per source file and reason."""
+    if rejects is None or rejects.num_rows == 0:
+        return []
+    names = {}
+    if provenance is not None and "sha256" in provenance.column_names:
+        for row in provenance.to_pylist():
+            names[row["sha256"]] = f"{row.get('source')}: {str(row.get('path', '')).rsplit('/', 1)[-1]}"
+    key = "sha256" if "sha256" in rejects.column_names else None
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for row in rejects.select([c for c in (key, "reason") if c]).to_pylist():
+        counts[(names.get(row.get(key), row.get(key) or ""), row["reason"])] += 1
+    return [
+        {"source": s, "reason": r, "rows": n} for (s, r), n in sorted(counts.items(), key=lambda kv: -kv[1])
+    ]
+
+
+def provenance_records(provenance: pa.Table | None) -> list[dict]:
+    if provenance is None:
+        return []
+    out = []
+    for row in provenance.to_pylist():
+        row = {k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v) for k, v in row.items()}
+        row["file"] = str(row.get("path", "")).rsplit("/", 1)[-1]
+        row.setdefault("version", row.get("source_version") or row.get("loader_version"))
+        out.append(row)
+    return out
+
+
+def jsonable(value):
+    """Dates to ISO strings, recursively, for JSON outputs."""
+    return json.loads(
+        json.dumps(value, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
+    )

@@ -1,0 +1,229 @@
+"""Render ``ReportData`` into one self-contained HTML file (inline CSS, JS and SVG; no requests).
+
+The summary is written in plain language from the estimates: what was measured, the main effects
+with their 95% intervals, and the caveats a Protection-of-Civilians analyst must keep in mind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+from entangle import __version__
+from entangle.atomic import write_text
+from entangle.report import figures
+from entangle.report.data import ReportData
+from entangle.report.svg import CATEGORY_COLOURS, KIND_COLOURS, TIE_COLOURS
+
+DESIGN_NAMES = {
+    "twfe": "two-way fixed effects",
+    "event-study": "event study",
+    "did": "staggered difference-in-differences (Callaway–Sant'Anna)",
+    "dose": "continuous treatment (dose-response)",
+    "spillover": "distance-ring spillover",
+}
+INFERENCE_NAMES = {
+    "cluster": "unit-clustered errors",
+    "conley": "Conley spatial errors",
+    "ri": "randomization inference",
+}
+
+
+def main_term(result: dict) -> dict | None:
+    """The estimate a reader looks for first: the ATT, else the treatment's own term."""
+    estimates = result.get("estimates") or []
+    for wanted in ("ATT", result.get("treatment")):
+        for est in estimates:
+            if est.get("term") == wanted:
+                return est
+    non_dynamic = [e for e in estimates if not str(e.get("term", "")).startswith("e=")]
+    return non_dynamic[0] if non_dynamic else None
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.{digits}g}"
+
+
+def result_label(result: dict) -> str:
+    inference = result.get("inference", "cluster")
+    return f"{result['outcome']} ~ {result['treatment']} ({result['design']}, {inference})"
+
+
+def describe_result(result: dict) -> str:
+    """One plain-language sentence for a model's main estimate."""
+    est = main_term(result)
+    design = DESIGN_NAMES.get(result["design"], result["design"])
+    inference = INFERENCE_NAMES.get(result.get("inference", "cluster"), result.get("inference", ""))
+    if est is None:
+        what = f"{result['outcome']} on {result['treatment']}"
+        return f"{design.capitalize()} of {what}: see the event-study plot."
+    lo, hi = est.get("ci_low"), est.get("ci_high")
+    direction = "more" if est["estimate"] >= 0 else "fewer"
+    text = (
+        f"{design.capitalize()} ({inference}): {result['treatment']} is associated with "
+        f"{_num(abs(est['estimate']))} {direction} {result['outcome'].replace('_', ' ')} per unit and period "
+        f"(95% CI {_num(lo)} to {_num(hi)}"
+        + (f", p = {_num(est.get('p_value'), 2)}" if est.get("p_value") is not None else "")
+        + f"; {result.get('n_obs', 0):,} observations, {result.get('n_units', 0):,} units)."
+    )
+    if lo is not None and hi is not None:
+        text += (
+            " The interval includes zero: the data do not distinguish this from no effect."
+            if lo <= 0 <= hi
+            else " The interval excludes zero."
+        )
+    return text
+
+
+def caveats(data: ReportData) -> list[str]:
+    notes = []
+    if data.synthetic:
+        notes.append(
+            "SYNTHETIC DATA: every number in this report comes from simulated data, not real events."
+        )
+    notes.extend(data.notices)
+    if data.has_events():
+        notes.append(
+            "These are observational associations. Interventions deploy where violence is expected, so "
+            "exposure is not random; the designs adjust for fixed differences between places and common "
+            "shocks over time, not for every reason a force goes where it goes."
+        )
+        notes.append(f"Imprecise events: {data.imprecision}")
+        notes.append(
+            "Event counts are what the sources recorded; reporting is thinner in remote areas and in "
+            "periods with fewer observers, and sources revise their data."
+        )
+    for result in data.estimates:
+        for warning in result.get("warnings") or []:
+            notes.append(f"{result_label(result)}: {warning}")
+    return notes
+
+
+def _layers_json(data: ReportData) -> str:
+    payload = {
+        layer["id"]: {
+            "years": {str(y): v for y, v in layer["years"].items()},
+            "total": layer["total"],
+            "max": max([max(v.values(), default=0) for v in layer["years"].values()] + [0]),
+            "maxTotal": max(layer["total"].values(), default=0),
+        }
+        for layer in data.layers
+    }
+    # "</" must not appear inside an inline script.
+    return json.dumps(payload, separators=(",", ":")).replace("</", "<\\/")
+
+
+def _estimate_rows(data: ReportData) -> list[dict]:
+    rows = []
+    for result in data.estimates:
+        est = main_term(result)
+        if est is not None:
+            rows.append({**est, "label": result_label(result)})
+    return rows
+
+
+def _bbox(data: ReportData) -> tuple[float, float, float, float] | None:
+    lons, lats = [], []
+    for ring in data.outline:
+        lons += [p[0] for p in ring]
+        lats += [p[1] for p in ring]
+    if not lons:
+        for unit in data.units:
+            for ring in unit["rings"]:
+                lons += [p[0] for p in ring]
+                lats += [p[1] for p in ring]
+    if not lons:
+        lons = [s["lon"] for s in data.sites]
+        lats = [s["lat"] for s in data.sites]
+    if not lons:
+        return None
+    pad = 0.3
+    return min(lons) - pad, min(lats) - pad, max(lons) + pad, max(lats) + pad
+
+
+def _citations(data: ReportData) -> list[dict]:
+    """Every registry fact with its sources, grouped by table."""
+    out = []
+    for item in data.interventions:
+        out.append(
+            {"table": "intervention", "fact": f"{item['name']} ({item['kind']})", "sources": item["sources"]}
+        )
+    for m in data.mandates:
+        out.append(
+            {
+                "table": "mandate",
+                "fact": f"{m['document']} — {data.name_of(m['intervention_id'])}",
+                "sources": m["sources"],
+            }
+        )
+    for t in data.ties:
+        fact = f"{data.name_of(t['source_id'])} → {data.name_of(t['target_id'])}: {t['type']}"
+        out.append({"table": "tie", "fact": fact, "sources": t["sources"]})
+    for s in data.sites:
+        if s.get("sources"):
+            out.append(
+                {
+                    "table": "site",
+                    "fact": f"{s['name']} ({data.name_of(s['intervention_id'])})",
+                    "sources": s["sources"],
+                }
+            )
+    return out
+
+
+def build_html(data: ReportData) -> str:
+    """The report as one HTML string."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resources.files("entangle.report") / "templates")),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+    )
+    bbox = _bbox(data)
+    proj = figures.Projection(bbox) if bbox else None
+    assets = resources.files("entangle.report") / "templates"
+    years = list(range(data.study["start"].year, data.study["end"].year + 1))
+    coef_rows = _estimate_rows(data)
+    kinds_present = {i["kind"] for i in data.interventions}
+    context = {
+        "d": data,
+        "version": data.versions.get("entangle", __version__),
+        "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "summary": [describe_result(r) for r in data.estimates if main_term(r) is not None][:6],
+        "caveats": caveats(data),
+        "timeline": figures.timeline(data),
+        "kind_legend": figures.legend(KIND_COLOURS, kinds_present),
+        "tie_legend": figures.legend(TIE_COLOURS, {t["type"] for t in data.ties}),
+        "cat_legend": figures.legend(CATEGORY_COLOURS),
+        "network": figures.network(data, data.network_years),
+        "metrics": figures.metrics(data.metrics),
+        "sites_map": figures.sites_map(data, proj) if proj else "",
+        "layer_maps": [(layer, figures.choropleth(data, proj, layer)) for layer in data.layers]
+        if proj
+        else [],
+        "layers_json": _layers_json(data),
+        "years": years,
+        "kinds": sorted(kinds_present),
+        "coef": figures.coefficients(coef_rows) if coef_rows else "",
+        "event_studies": [figures.event_study(r) for r in data.estimates if r["design"] == "event-study"],
+        "spec": figures.spec_curve(coef_rows) if data.grid and len(coef_rows) > 1 else "",
+        "citations": _citations(data),
+        "result_label": result_label,
+        "num": _num,
+        "css": (assets / "report.css").read_text(encoding="utf-8"),
+        "js": (assets / "report.js").read_text(encoding="utf-8"),
+    }
+    return env.get_template("report.html.j2").render(**context)
+
+
+def write_report(data: ReportData, path: str | os.PathLike[str]) -> Path:
+    """Write the report atomically; return its path."""
+    path = Path(path)
+    write_text(path, build_html(data))
+    return path

@@ -1,0 +1,48 @@
+"""Everything the report shows, as plain data: the pipeline fills it, tests can build it by hand.
+
+Dates are ``datetime.date``; records are dicts with the canonical column names of
+docs/architecture.md, so the report never reaches back into the store, the panel or the estimators.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ReportData:
+    study: dict  # name, theatre, start, end, unit, period, hash, path, radii_km
+    theatre: dict  # id, name, country_iso3
+    interventions: list[dict]  # id, name, kind, organization, start, end, sources
+    mandates: list[
+        dict
+    ]  # intervention_id, document, adopted, in_force_from, in_force_to, provisions, sources
+    ties: list[dict]  # id, source_id, target_id, type, start, end, weight, directed, sources
+    sites: list[dict]  # id, intervention_id, name, lat, lon, start, end, troops, source, sources
+    metrics: list[dict] = field(default_factory=list)  # period + numeric network metrics
+    harm: list[dict] = field(default_factory=list)  # period, category, civilian_fatalities (monthly)
+    units: list[dict] = field(default_factory=list)  # unit_id, label, rings [[(lon, lat), ...], ...]
+    layers: list[dict] = field(
+        default_factory=list
+    )  # id, title, unit, note, total {unit: v}, years {y: {unit: v}}
+    outline: list = field(default_factory=list)  # country outline rings [(lon, lat), ...]
+    estimates: list[dict] = field(default_factory=list)  # Result objects as JSON
+    grid: bool = False  # a specification grid ran: show the specification curve
+    sources: list[dict] = field(default_factory=list)  # provenance rows
+    rejects: list[dict] = field(default_factory=list)  # source, reason, rows
+    unmapped: list[dict] = field(default_factory=list)  # source, actor, events, fatalities
+    imprecision: str = ""  # the imprecise-event rule, in words
+    panel: dict = field(default_factory=dict)  # rows, units, periods, events, fatalities, civilian_fatalities
+    notices: list[str] = field(default_factory=list)  # plain statements shown at the top (e.g. no event data)
+    synthetic: bool = False
+    versions: dict = field(default_factory=dict)
+    network_years: list[int] = field(default_factory=list)
+
+    def name_of(self, intervention_id: str | None) -> str:
+        for item in self.interventions:
+            if item["id"] == intervention_id:
+                return item["name"]
+        return intervention_id or ""
+
+    def has_events(self) -> bool:
+        return bool(self.panel.get("events")) or bool(self.harm)

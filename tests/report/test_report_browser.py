@@ -1,0 +1,97 @@
+"""The report in headless Chromium with the network off: loads cleanly, shows its sections, draws.
+
+Screenshots are kept in ``$ENTANGLE_SCREENSHOTS`` (default: the temp dir's ``entangle-screenshots``)
+for a person to look at.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from _chromium import CHROMIUM, Browser
+from test_report_build import make_data
+
+from entangle.report.build import write_report
+
+pytestmark = pytest.mark.browser
+SHOTS = Path(os.environ.get("ENTANGLE_SCREENSHOTS", Path(tempfile.gettempdir()) / "entangle-screenshots"))
+SECTIONS = ["summary", "timeline", "network", "maps", "estimates", "data"]
+PROBE = """JSON.stringify({
+  sections: [...document.querySelectorAll('main > section')].map(s => s.id),
+  headings: [...document.querySelectorAll('section h2')].map(h => h.textContent),
+  svgs: document.querySelectorAll('svg').length,
+  sites: document.querySelectorAll('circle.site').length,
+  hiddenAfterSlider: (() => {
+    const box = document.querySelector('[data-sitecontrols]');
+    box.querySelector('[data-allyears]').checked = false;
+    box.querySelector('[data-allyears]').dispatchEvent(new Event('change'));
+    const slider = box.querySelector('[data-year]');
+    slider.value = slider.min; slider.dispatchEvent(new Event('input'));
+    const hidden = document.querySelectorAll('circle.site.hide-site').length;
+    box.querySelector('[data-allyears]').checked = true;
+    box.querySelector('[data-allyears]').dispatchEvent(new Event('change'));
+    return hidden;
+  })(),
+  harmFillAfterSlider: (() => {
+    const box = document.querySelector('[data-layercontrols="harm"]');
+    box.querySelector('[data-allyears]').checked = false;
+    box.querySelector('[data-allyears]').dispatchEvent(new Event('change'));
+    const paths = document.querySelectorAll('[data-layer="harm"] path.unit');
+    const fills = [...paths].map(p => p.getAttribute('fill'));
+    box.querySelector('[data-allyears]').checked = true;
+    box.querySelector('[data-allyears]').dispatchEvent(new Event('change'));
+    return fills;
+  })(),
+})"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
+        if os.environ.get("CI") or os.environ.get("ENTANGLE_REQUIRE_SHARED") == "1":
+            pytest.fail("chromium is missing (.ci/run installs it)")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    with Browser() as b:
+        yield b
+
+
+def pixel_spread(png: bytes) -> tuple[float, int]:
+    """Standard deviation of grey levels and number of distinct colours of a screenshot."""
+    import numpy as np
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    arr = np.asarray(image, dtype=np.float64)
+    colours = len(np.unique(arr.reshape(-1, 3)[::7], axis=0))
+    return float(arr.mean(axis=2).std()), colours
+
+
+def check_page(load, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / f"{name}.png").write_bytes(load.screenshot)
+    assert load.console_errors == [] and load.exceptions == []
+    assert load.failed == []
+    assert all(url.startswith("file://") for url in load.requests), load.requests
+    spread, colours = pixel_spread(load.screenshot)
+    assert spread > 10 and colours > 20, (spread, colours)
+
+
+def test_sample_report_in_chromium(browser, tmp_path):
+    path = write_report(make_data(), tmp_path / "report.html")
+    load = browser.load(path, PROBE)
+    check_page(load, "sample_report")
+    import json
+
+    probe = json.loads(load.evaluated)
+    assert probe["sections"] == SECTIONS
+    assert probe["svgs"] >= 8 and probe["sites"] == 2
+    # In 2013 (slider minimum) both sample sites are active (CT camp from Feb 2013, base from Jul 2013).
+    assert probe["hiddenAfterSlider"] == 0
+    # 2013 alone: cell 150000 has 6 fatalities, cell 150001 none (white). Years share one scale whose
+    # top is the largest unit-year (24, cell 150001 in 2014): t = sqrt(6/24) = 0.5 -> (210, 140, 146).
+    assert sorted(probe["harmFillAfterSlider"]) == ["#d28c92", "#ffffff"]

@@ -1,0 +1,168 @@
+"""The report from hand-made data: sections, figures, numbers, escaping and self-containment."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+from _report_sample import sample_panel, sample_records, sample_result
+
+from entangle.report import assemble
+from entangle.report.build import build_html, describe_result, main_term, write_report
+from entangle.report.data import ReportData
+from entangle.report.svg import nice_ticks, sequential
+
+STUDY = {
+    "name": "Sample study",
+    "start": dt.date(2013, 1, 1),
+    "end": dt.date(2014, 12, 31),
+    "unit": "priogrid",
+    "period": "month",
+    "hash": "0" * 64,
+    "radii_km": ["25", "50"],
+}
+
+
+def make_data(**overrides) -> ReportData:
+    panel = sample_panel()
+    fields = {
+        "study": STUDY,
+        "theatre": {"id": "x", "name": "Testland", "country_iso3": ["MLI"]},
+        **sample_records(),
+        "harm": assemble.harm_series(panel),
+        "units": assemble.unit_shapes(panel, "priogrid"),
+        "layers": assemble.map_layers(panel, [25.0, 50.0]),
+        "estimates": [sample_result(), sample_result("event-study")],
+        "panel": assemble.panel_summary(panel),
+        "imprecision": "events located less precisely than X are left out.",
+        "network_years": [2013, 2014],
+    }
+    fields.update(overrides)
+    return ReportData(**fields)
+
+
+def test_harm_series_sums_by_month_and_category():
+    harm = assemble.harm_series(sample_panel())
+    # By hand: jihadist 3 in months 0, 6, 12, 18 of cell 150000; state 2 in each 2014 month of cell 150001.
+    jihadist = {r["period"]: r["civilian_fatalities"] for r in harm if r["category"] == "jihadist"}
+    assert jihadist == {
+        dt.date(2013, 1, 1): 3,
+        dt.date(2013, 7, 1): 3,
+        dt.date(2014, 1, 1): 3,
+        dt.date(2014, 7, 1): 3,
+    }
+    state = [r for r in harm if r["category"] == "state_and_allied"]
+    assert len(state) == 12 and all(r["civilian_fatalities"] == 2 for r in state)
+
+
+def test_map_layers_totals_and_years():
+    layers = {layer["id"]: layer for layer in assemble.map_layers(sample_panel(), [25.0, 50.0])}
+    assert layers["harm"]["total"] == {"150000": 12.0, "150001": 24.0}
+    assert layers["harm"]["years"][2013] == {"150000": 6.0}
+    assert layers["harm"]["years"][2014] == {"150000": 6.0, "150001": 24.0}
+    assert layers["copresence"]["total"] == {"150000": 12.0}
+    # mean over 24 months of an index that is 2.0 in 12 of them
+    assert layers["entanglement"]["total"] == {"150000": 1.0}
+
+
+def test_panel_summary_counts():
+    summary = assemble.panel_summary(sample_panel())
+    assert summary == {
+        "rows": 48,
+        "units": 2,
+        "periods": 24,
+        "events": 16,
+        "fatalities": 36,
+        "civilian_fatalities": 36,
+    }
+
+
+def test_priogrid_shapes_are_half_degree_boxes():
+    shapes = {s["unit_id"]: s for s in assemble.unit_shapes(sample_panel(), "priogrid")}
+    ring = shapes["150000"]["rings"][0]
+    assert min(p[0] for p in ring) == -4.0 and max(p[0] for p in ring) == -3.5
+    assert min(p[1] for p in ring) == 14.0 and max(p[1] for p in ring) == 14.5
+
+
+def test_main_term_and_sentence():
+    result = sample_result()
+    assert main_term(result)["term"] == "copresence_50km"
+    text = describe_result(result)
+    assert (
+        "1.5 more civilian fatalities" in text and "95% CI 0.52 to 2.48" in text and "excludes zero" in text
+    )
+    did = {
+        **result,
+        "design": "did",
+        "estimates": [{**result["estimates"][0], "term": "ATT", "ci_low": -1.0}],
+    }
+    assert main_term(did)["term"] == "ATT"
+    assert "includes zero" in describe_result(did)
+
+
+def test_report_has_every_section_and_no_external_reference():
+    html = build_html(make_data())
+    for section in ("summary", "timeline", "network", "maps", "estimates", "data"):
+        assert f'<section id="{section}">' in html
+    # self-contained: no URL that a browser would fetch, no external script or stylesheet
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert "<link" not in html and "@import" not in html
+    assert html.count("<svg") >= 8  # timeline, 2 networks, metrics, sites map, 3 layer maps, estimates
+    # every mandate and tie appears with its document in the timeline hover text
+    assert "S/RES/0001 (2013)" in html and "S/RES/0002 (2014)" in html
+    assert "Peace Mission → National Army: logistical support" in html
+    # plain-language summary reports the estimate with its interval, and the warning as a caveat
+    assert "95% CI 0.52 to 2.48" in html
+    assert "only 2 clusters" in html
+
+
+def test_report_escapes_registry_text():
+    records = sample_records()
+    records["interventions"][0] = {**records["interventions"][0], "name": "<script>alert(1)</script>"}
+    html = build_html(make_data(interventions=records["interventions"]))
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_synthetic_label_everywhere():
+    html = build_html(make_data(synthetic=True))
+    assert "<title>[SYNTHETIC]" in html
+    assert "SYNTHETIC DATA" in html.split("<main>")[0]  # banner at the top
+    assert "SYNTHETIC DATA" in html.split("</main>")[1]  # and in the footer
+
+
+def test_no_events_report_says_so():
+    data = make_data(
+        harm=[], units=[], layers=[], estimates=[], panel={}, notices=["No event data was available."]
+    )
+    html = build_html(data)
+    assert "No event data was available" in html
+    assert "No event data: civilian fatalities cannot be shown." in html
+    assert "there was no event data to estimate on" in html
+    # the parts that need no events are still there
+    assert "S/RES/0001 (2013)" in html and "Base A" in html
+
+
+def test_layers_json_is_script_safe():
+    data = make_data()
+    data.layers[0]["total"]["</script><b>"] = 1.0
+    html = build_html(data)
+    payload = html.split('<script type="application/json" id="layers">')[1].split("</script>")[0]
+    assert json.loads(payload)["harm"]["total"]["</script><b>"] == 1.0
+
+
+def test_write_report_is_atomic_and_small(tmp_path):
+    path = write_report(make_data(), tmp_path / "report.html")
+    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+    assert path.stat().st_size < 200_000
+
+
+def test_svg_helpers():
+    # raw step 10/4 = 2.5 rounds up to 5
+    assert nice_ticks(0, 10) == [0, 5, 10]
+    assert nice_ticks(0, 0.9) == [0, 0.5]  # raw 0.225 rounds up to 0.5
+    assert sequential(0, 10) == "#ffffff"
+    # t = 1: (255-90, 255-229.5, 255-216.75) truncated = (165, 25, 38)
+    assert sequential(10, 10) == "#a51926"
