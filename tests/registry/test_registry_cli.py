@@ -213,6 +213,12 @@ def test_metrics_json_with_a_range(cli):
     assert [r["pk_private_ties"] for r in rows] == [0, 1]  # t8 is June only
 
 
+def test_metrics_range_must_be_ordered(cli):
+    code, out, err = cli("registry", "metrics", "--from", "2021", "--to", "2020-06", "--registry", TINY)
+    assert (code, out) == (2, "")
+    assert err == "error: --from: 2021 is after --to 2020-06 (give --from before --to)\n"
+
+
 def test_metrics_table(cli):
     code, out, _ = cli("registry", "metrics", "--by", "year", "--registry", TINY)
     assert code == 0

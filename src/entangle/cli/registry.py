@@ -152,12 +152,11 @@ def metrics(
     from entangle.registry import load_registry
     from entangle.registry.network import period_metrics
 
-    rows = period_metrics(
-        load_registry(registry),
-        by.value,
-        _date(start, "--from") if start else None,
-        _date(end, "--to", last=True) if end else None,
-    )
+    first = _date(start, "--from") if start else None
+    last = _date(end, "--to", last=True) if end else None
+    if first and last and first > last:
+        raise RegistryError("--from", f"{start} is after --to {end}", "give --from before --to")
+    rows = period_metrics(load_registry(registry), by.value, first, last)
     rows = [{k: v.isoformat() if isinstance(v, dt.date) else v for k, v in row.items()} for row in rows]
     if fmt is MetricsFormat.json:
         print(json.dumps(rows))
