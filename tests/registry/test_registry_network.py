@@ -21,10 +21,13 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from entangle.registry import load_registry
 from entangle.registry.network import (
     graph_at,
+    graph_between,
     graph_text,
     period_metrics,
     periods,
@@ -191,3 +194,29 @@ def test_timeline_export_lists_periods(tiny, fmt):
     assert ties["t4"][2]["periods"] == "2020"
     assert ties["t3"][2]["periods"] == "2020 2021"
     assert ties["t8"][2]["periods"] == "2021"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    first=st.dates(min_value=D(2019, 6, 1), max_value=D(2022, 1, 31)),
+    length=st.integers(min_value=0, max_value=400),
+)
+def test_period_membership_matches_a_day_by_day_check(first, length):
+    # Second method: walk every day of the window and ask each fact whether it (and the
+    # interventions it involves) is active that day.
+    registry = load_registry(TINY)
+    last = first + dt.timedelta(days=length)
+    days = [first + dt.timedelta(days=k) for k in range(length + 1)]
+    by_id = {i.id: i for i in registry.interventions}
+    expected_ties = {
+        t.id
+        for t in registry.ties
+        if any(
+            t.active_on(d) and by_id[t.source_id].active_on(d) and by_id[t.target_id].active_on(d)
+            for d in days
+        )
+    }
+    expected_nodes = {i.id for i in registry.interventions if any(i.active_on(d) for d in days)}
+    graph = graph_between(registry, first, last)
+    assert set(graph.nodes) == expected_nodes
+    assert {key for *_, key in graph.edges(keys=True)} == expected_ties

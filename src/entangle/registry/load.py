@@ -180,6 +180,9 @@ def _read(root: Path, file: str, shape: type, problems: _Problems) -> Any:
     except UnicodeDecodeError as exc:
         problems.error(file, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start})", "save as UTF-8")
         return None
+    except OSError as exc:
+        problems.error(file, None, f"cannot be read ({exc.strerror})", "check the file's permissions")
+        return None
     try:
         data = yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.MarkedYAMLError as exc:
