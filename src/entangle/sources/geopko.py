@@ -114,6 +114,7 @@ LAYOUTS = (
         ("No.TCC", "year.overview"),
     ),
 )
+FOLDED = "folded into line"
 LAYOUT_NAMES = ", ".join(f"{lay.name} ({lay.label})" for lay in LAYOUTS)
 
 
@@ -161,6 +162,13 @@ def read_geopko(path: str | Path, registry: RegistryLike | None = None) -> LoadR
         notes.append(
             f"{sum(troop_text.values())} {layout.troops} cells were not numeric ({shown}): "
             "troops NULL, text kept in troops_raw"
+        )
+    folded = sum(1 for reason in rejects.column("reason").to_pylist() if reason.startswith(FOLDED))
+    if folded:
+        notes.append(
+            f"{folded} rows repeat a location-year with another per-map troop count: folded into that "
+            f"location-year's row (troops = the year's mean, every count in troops_raw) and listed in "
+            f"rejects as '{FOLDED} N'"
         )
     if layout.troops is None:
         notes.append("this layout carries no troop totals: troops is NULL on every row")
@@ -278,7 +286,7 @@ def _read_yearly(table: TextTable, layout: Layout, rows: SiteRows, troop_text: C
             rows.reject(
                 extra.line,
                 None,
-                f"folded into line {first.line}: same mission, year and location "
+                f"{FOLDED} {first.line}: same mission, year and location "
                 "(one row per distinct per-map troop count; the year's mean is kept)",
                 extra.record,
             )
