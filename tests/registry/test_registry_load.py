@@ -211,6 +211,36 @@ def test_kind_outside_the_vocabulary(tmp_path):
     assert problem.what.startswith("ct: kind: Input should be 'peacekeeping'")
 
 
+def test_unquoted_yes_is_not_text(tmp_path):
+    root, text = edited(tmp_path, "interventions.yaml", "  name: National forces\n", "  name: yes\n")
+    problem = only_problem(root)
+    assert problem.where == f"{root / 'interventions.yaml'}:{line_of(text, 'name: yes')}"
+    assert problem.what == "state: name: True is not text"
+    assert problem.hint.startswith("quote it")
+
+
+def test_merge_keys_may_be_overridden(tmp_path):
+    root, _ = edited(
+        tmp_path,
+        "mandates.yaml",
+        "- intervention_id: pk\n  document: S/RES/0003",
+        "- <<: *first\n  document: S/RES/0004 (2020)\n- intervention_id: pk\n  document: S/RES/0003",
+    )
+    text = (
+        (root / "mandates.yaml")
+        .read_text()
+        .replace("- intervention_id: pk\n", "- &first\n  intervention_id: pk\n", 1)
+    )
+    (root / "mandates.yaml").write_text(text)
+    registry = load_registry(root)
+    assert [m.document for m in registry.mandates] == [
+        "S/RES/0002 (2019)",
+        "S/RES/0004 (2020)",
+        "S/RES/0003 (2020)",
+    ]
+    assert registry.mandates[1].authorized_troops == 1000  # merged from the anchor
+
+
 def test_impossible_date(tmp_path):
     root, text = edited(tmp_path, "ties.yaml", "  start: 2021-06-01\n", "  start: 2021-06-31\n")
     problem = only_problem(root)

@@ -69,11 +69,15 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode):  # generato
     data.line = node.start_mark.line + 1
     data.key_lines = {}
     yield data
-    loader.flatten_mapping(node)
-    for key_node, value_node in node.value:
+    # Duplicates are checked among the mapping's own keys; keys merged in with `<<: *anchor` may be
+    # overridden, as YAML intends.
+    seen = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
         key = loader.construct_object(key_node, deep=True)
         try:
-            duplicate = key in data
+            duplicate = key in seen
         except TypeError:
             raise yaml.constructor.ConstructorError(
                 None, None, "a mapping key must be a plain value", key_node.start_mark
@@ -82,6 +86,10 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode):  # generato
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r} in one mapping", key_node.start_mark
             )
+        seen.add(key)
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:  # merged keys first, so the mapping's own keys win
+        key = loader.construct_object(key_node, deep=True)
         data[key] = loader.construct_object(value_node, deep=True)
         data.key_lines[key] = key_node.start_mark.line + 1
 
@@ -188,7 +196,8 @@ def _read(root: Path, file: str, shape: type, problems: _Problems) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        problems.error(file, line, f"malformed YAML: {exc.problem or exc.context}", "check indentation")
+        hint = None if isinstance(exc, yaml.constructor.ConstructorError) else "check indentation and quoting"
+        problems.error(file, line, f"malformed YAML: {exc.problem or exc.context}", hint)
         return None
     if data is None:
         what = "a mapping" if shape is dict else "a list (write [] for none)"
@@ -246,6 +255,11 @@ def _explain(model: type[BaseModel], err: dict) -> tuple[str, str | None]:
     if kind.startswith("date_"):
         hint = "write YYYY-MM-DD; for an uncertain day use the first one and set *_precision: month or year"
         return f"{field}: {err['input']!r} is not a valid date ({err['msg']})", hint
+    if kind == "string_type" and isinstance(err["input"], bool | int | float):
+        return (
+            f"{field}: {err['input']!r} is not text",
+            "quote it: YAML reads yes/no/on/off and numbers as such",
+        )
     message = err["msg"].removeprefix("Value error, ")
     return (f"{field}: {message}" if field else message), None
 
