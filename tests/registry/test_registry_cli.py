@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from pathlib import Path
 
 import networkx as nx
@@ -250,3 +251,24 @@ def test_network_out_file(cli, tmp_path):
     graph = nx.read_graphml(target, force_multigraph=True)
     assert graph.nodes["trainer"]["periods"] == "2020-03 2020-04 2020-05 2020-06"
     assert [p.name for p in target.parent.iterdir()] == ["mali.graphml"]  # no temporary file left behind
+
+
+def test_validate_prints_warnings_and_still_passes(cli, tmp_path):
+    root = tmp_path / "theatre"
+    shutil.copytree(TINY, root)
+    ties = root / "ties.yaml"
+    # t6 (trainer -> state) now starts a month before the trainer arrives
+    ties.write_text(
+        ties.read_text().replace(
+            "  start: 2020-03-01\n  end: 2020-06-30", "  start: 2020-02-01\n  end: 2020-06-30"
+        )
+    )
+    code, out, err = cli("registry", "validate", root)
+    assert code == 0
+    assert out.endswith("8 ties, 3 sites; 1 warning(s)\n")
+    lines = ties.read_text().splitlines()
+    line = lines.index("  start: 2020-02-01", lines.index("- id: t6")) + 1
+    assert err == (
+        f"warning: {ties}:{line}: t6: active 2020-02-01..2020-06-30, beyond trainer's lifetime "
+        "2020-03-01..2020-06-30 (counted only while both exist; check the dates)\n"
+    )
