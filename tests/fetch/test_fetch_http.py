@@ -185,6 +185,15 @@ def test_full_disk_gives_one_line_and_keeps_cache(server, tmp_path, monkeypatch,
     assert_intact(tmp_path, old)
 
 
+def test_cached_file_that_no_longer_matches_its_checksum_is_downloaded_again(server, tmp_path):
+    good_previous(tmp_path)
+    (tmp_path / "cache/ucdp/ged241-csv.zip").write_bytes(b"damaged on disk")
+    body = make_zip()
+    server("/downloads/ged/ged241-csv.zip")(lambda q, f, h: (200, {}, body))
+    got = fetch.fetch_ucdp("24.1")
+    assert got.cached is False and got.path.read_bytes() == body
+
+
 def test_missing_version_is_404_with_hint(server, cli):
     code, _, err = cli("fetch", "ucdp", "--version", "99.1")
     assert code == 2
@@ -304,6 +313,19 @@ def test_acled_bad_credentials_are_one_line_without_the_password(server, monkeyp
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1
     assert "ACLED refused the credentials" in err and "wrong-pw-123" not in err
+    assert cache_files(tmp_path) == []
+
+
+def test_acled_full_disk_writes_nothing(server, monkeypatch, tmp_path):
+    credentials(monkeypatch)
+    acled_api(server)
+
+    def full(handle, chunk):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(fetch, "_write_chunk", full)
+    with pytest.raises(FetchError, match="no space left on the device"):
+        fetch.fetch_acled("Mali", "2020-01-01", "2020-12-31")
     assert cache_files(tmp_path) == []
 
 

@@ -222,8 +222,10 @@ class SiteMatcher:
             keys = {intervention.id, intervention.name, *re.findall(r"\(([^)]*)\)", intervention.name)}
             for key in {normalize_place(k.replace("_", " ")) for k in keys} - {""}:
                 self._interventions.setdefault(key, []).append(intervention)
+        self._names: dict[str, set[str]] = {}
         for site in registry.sites:
             self._sites.setdefault(site.intervention_id, []).append(site)
+            self._names[site.id] = {normalize_place(n) for n in (site.name, *site.aliases)}
 
     def intervention(self, mission: str, start: dt.date, end: dt.date) -> str | None:
         candidates = self._interventions.get(normalize_place(mission), [])
@@ -247,7 +249,7 @@ class SiteMatcher:
         ordered = sorted(sites, key=lambda s: not s.active_between(start, end))
         for variant in name_variants(name):
             for site in ordered:
-                if variant in {normalize_place(n) for n in (site.name, *site.aliases)}:
+                if variant in self._names[site.id]:
                     km = None if lat is None or lon is None else haversine_km(lat, lon, site.lat, site.lon)
                     return SiteMatch(site.id, "name", km, site.lat, site.lon)
         if lat is None or lon is None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -126,7 +127,7 @@ def fetch_acled(
         session = _AcledSession(client, base, _acled_credentials())
         records = []
         with _progress(None, f"ACLED {country}") as advance:
-            for page in range(1, 1_000_000):
+            for page in itertools.count(1):
                 batch = session.read(read_url, {**query, "page": page})
                 records += batch
                 advance(len(batch))
@@ -329,7 +330,9 @@ def _download(
                         size += len(chunk)
                         advance(len(chunk))
                 except httpx.RemoteProtocolError:
-                    pass  # the server closed early: reported below as a truncated download
+                    # The server closed early. With a Content-Length this is reported just below as a
+                    # truncated download; without one, the zip check catches the missing directory.
+                    pass
         if expected is not None and size != expected:
             raise FetchError(
                 _where(url),
