@@ -53,7 +53,9 @@ def register(app: typer.Typer) -> None:
         start: str | None = typer.Option(None, "--from", help="First day (YYYY-MM-DD)."),
         end: str | None = typer.Option(None, "--to", help="Last day (YYYY-MM-DD)."),
         out: Path = typer.Option(Path("panel.parquet"), "--out", help="Parquet file to write."),
-        store: Path = typer.Option(Path("entangle.duckdb"), "--store", help="The DuckDB store to read."),
+        store: Path | None = typer.Option(
+            None, "--store", help="The DuckDB store (default: $ENTANGLE_STORE)."
+        ),
         registry: Path | None = typer.Option(
             None, "--registry", help="Theatre directory (default: bundled)."
         ),

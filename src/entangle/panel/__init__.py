@@ -1,5 +1,17 @@
-"""The unit × period panel (see docs/panel.md)."""
+"""The unit × period panel (see docs/panel.md).
 
-from entangle.panel.build import PanelSpec, build_panel, registry_sites, write_panel
+Names are loaded lazily: ``entangle.geo.assign`` uses ``entangle.panel.periods``, and the builder
+uses ``entangle.geo.assign``, so importing the builder here eagerly would be circular.
+"""
+
+from __future__ import annotations
 
 __all__ = ["PanelSpec", "build_panel", "registry_sites", "write_panel"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        from entangle.panel import build
+
+        return getattr(build, name)
+    raise AttributeError(name)

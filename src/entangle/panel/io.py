@@ -43,7 +43,7 @@ def _sources(store) -> list[dict[str, Any]]:
 
 
 def panel_from_store(
-    store_path: str | Path,
+    store_path: str | Path | None,
     registry_path: str | Path | None,
     spec: PanelSpec,
     out: str | Path,
@@ -55,15 +55,17 @@ def panel_from_store(
     from entangle.registry import load_registry
     from entangle.store import open_store
 
+    spec.validate()
     registry = load_registry(registry_path)
-    store = open_store(store_path)
-    events = store.table("events")
-    sites = stack_sites(registry_sites(registry), store.table("sites"))
+    with open_store(store_path, read_only=True) as store:
+        events = store.table("events")
+        sites = stack_sites(registry_sites(registry), store.table("sites"))
+        sources = _sources(store)
     meta = {
         "study_hash": study.content_hash() if study is not None else None,
         "study": study.name if study is not None else None,
         "theatre": registry.theatre.id,
-        "sources": _sources(store),
+        "sources": sources,
     }
     meta = json.loads(json.dumps(meta, default=str))  # dates and paths in provenance become strings
     return write_panel(events, sites, registry, spec, out, engine, meta, progress)

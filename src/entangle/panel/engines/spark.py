@@ -29,6 +29,7 @@ def session():
         SparkSession.builder.master("local[*]")
         .appName("entangle-panel")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .getOrCreate()
