@@ -105,6 +105,13 @@ def test_missing_file(tmp_path):
     assert "write [] if empty" in problem.hint
 
 
+def test_missing_file_written_as_yml(tmp_path):
+    root = tmp_path / "theatre"
+    shutil.copytree(TINY, root)
+    (root / "ties.yaml").rename(root / "ties.yml")
+    assert only_problem(root).hint == "found ties.yml: rename it to ties.yaml"
+
+
 def test_empty_file(tmp_path):
     root = tmp_path / "theatre"
     shutil.copytree(TINY, root)

@@ -181,7 +181,10 @@ def _read(root: Path, file: str, shape: type, problems: _Problems) -> Any:
     path = root / file
     if not path.is_file():
         empty = "{}" if shape is dict else "[]"
-        problems.error(file, None, "file is missing", f"every theatre needs {file}; write {empty} if empty")
+        hint = f"every theatre needs {file}; write {empty} if empty"
+        if path.with_suffix(".yml").is_file():
+            hint = f"found {path.with_suffix('.yml').name}: rename it to {file}"
+        problems.error(file, None, "file is missing", hint)
         return None
     try:
         text = path.read_text(encoding="utf-8")
