@@ -104,7 +104,9 @@ def register(app: typer.Typer) -> None:
             spread_over=spread_over or spec.spread_over,
         )
         spec.validate()
-        with Progress(console=Console(stderr=True), transient=True) as bar:
+        console = Console(stderr=True)
+        # No live display when stderr is not a terminal: logs and error lines stay clean.
+        with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
             task = bar.add_task("panel", total=None)
             meta = panel_from_store(
                 store,
