@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,12 +59,23 @@ class Registry:
 
     def tie_span(self, tie: Tie) -> tuple[dt.date, dt.date | None] | None:
         """The days a tie is in force: its own dates clipped to both ends' lifetimes."""
-        ends = [self._by_id[tie.source_id], self._by_id[tie.target_id]]
-        return overlap(span(tie), *(span(end) for end in ends))
+        return self._tie_spans[tie.id]
 
     def site_span(self, site: Site) -> tuple[dt.date, dt.date | None] | None:
         """The days a site is in force: its own dates clipped to its intervention's lifetime."""
-        return overlap(span(site), span(self._by_id[site.intervention_id]))
+        return self._site_spans[site.id]
+
+    # Computed once per registry: per-period metrics ask for every span of every period.
+    @functools.cached_property
+    def _tie_spans(self) -> dict[str, tuple[dt.date, dt.date | None] | None]:
+        return {
+            t.id: overlap(span(t), span(self._by_id[t.source_id]), span(self._by_id[t.target_id]))
+            for t in self.ties
+        }
+
+    @functools.cached_property
+    def _site_spans(self) -> dict[str, tuple[dt.date, dt.date | None] | None]:
+        return {s.id: overlap(span(s), span(self._by_id[s.intervention_id])) for s in self.sites}
 
     def between(self, first: dt.date, last: dt.date) -> Registry:
         """Everything in force on at least one day of ``[first, last]``."""
