@@ -201,8 +201,9 @@ class _Stages:
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
             try:
-                with self.console.status(f"[bold]{name}[/]: working…"):
-                    detail = compute(tmp)
+                # A plain line, not a live spinner: stages show their own progress bars.
+                self.console.print(f"  [bold]…[/] {name:<10} working")
+                detail = compute(tmp)
                 shutil.rmtree(folder, ignore_errors=True)
                 os.replace(tmp, folder)
             finally:
@@ -388,19 +389,11 @@ def _load_store(inputs, registry, folder: Path) -> tuple[dict, list]:
     from entangle.sources.ingest import ingest
     from entangle.store import open_store
 
-    store = open_store(folder / "store.duckdb")
-    try:
+    with open_store(folder / "store.duckdb") as store:
         for source, path, columns in inputs:
-            if columns:
-                ingest(store, source, path, registry, columns=columns)
-            else:
-                ingest(store, source, path, registry)
+            ingest(store, source, path, registry, mapping=columns or None)
         tables = {name: store.table(name) for name in ("events", "sites", "rejects", "provenance")}
         return tables, store.unmapped_actors()
-    finally:
-        close = getattr(store, "close", None)
-        if close:
-            close()
 
 
 def _sources_stage(files, deployments, registry, folder: Path) -> str:
@@ -445,13 +438,27 @@ def _rows(value) -> list[dict]:
 def _panel_stage(study: Study, registry, src_dir: Path, folder: Path) -> str:
     import pyarrow.parquet as pq
 
-    from entangle.panel import build_panel
+    from entangle.panel import PanelSpec, registry_sites, write_panel
+    from entangle.panel.io import stack_sites
 
     events = pq.read_table(src_dir / "events.parquet")
-    sites = pq.read_table(src_dir / "sites.parquet")
-    panel = build_panel(events, sites, registry, study)
-    pq.write_table(panel, folder / "panel.parquet")
-    return f"{panel.num_rows:,} unit-periods, {len(panel.column_names)} columns"
+    loaded = pq.read_table(src_dir / "sites.parquet")
+    sites = registry_sites(registry)
+    if loaded.num_rows:
+        sites = stack_sites(sites, loaded)
+    spec = PanelSpec.from_study(study)
+    spec.validate()
+    provenance = pq.read_table(src_dir / "provenance.parquet")
+    cols = [c for c in ("source", "path", "sha256", "rows_loaded") if c in provenance.column_names]
+    meta = {
+        "study_hash": study.content_hash(),
+        "study": study.name,
+        "theatre": registry.theatre.id,
+        "sources": json.loads(json.dumps(provenance.select(cols).to_pylist(), default=str)),
+    }
+    written = write_panel(events, sites, registry, spec, folder / "panel.parquet", metadata=meta)
+    rows = written.get("rows", pq.ParquetFile(folder / "panel.parquet").metadata.num_rows)
+    return f"{rows:,} unit-periods"
 
 
 def _estimates_stage(study: Study, panel_dir: Path | None, folder: Path) -> str:
@@ -459,10 +466,7 @@ def _estimates_stage(study: Study, panel_dir: Path | None, folder: Path) -> str:
     if panel_dir is not None and (study.models or study.grid):
         from entangle.estimate.api import estimate_study
 
-        results = [
-            r.to_dict() if hasattr(r, "to_dict") else r
-            for r in estimate_study(panel_dir / "panel.parquet", study)
-        ]
+        results = [r.to_dict() for r in estimate_study(study, panel_dir / "panel.parquet")]
     (folder / "estimates.json").write_text(
         json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8"
     )
@@ -500,7 +504,8 @@ def _report_stage(study, registry, reg_dir, src_dir, panel_dir, est_dir, notices
     from entangle.report.data import ReportData
 
     records = assemble.registry_records(registry.between(study.start, study.end))
-    records["sites"] += assemble.loaded_sites(pq.read_table(src_dir / "sites.parquet"))
+    loaded = assemble.loaded_sites(pq.read_table(src_dir / "sites.parquet"))
+    records["sites"] = assemble.merge_sites(records["sites"], loaded)
     metrics = [
         {**row, "period": dt.date.fromisoformat(str(row["period"])[:10])}
         for row in json.loads((reg_dir / "metrics.json").read_text())
@@ -515,7 +520,7 @@ def _report_stage(study, registry, reg_dir, src_dir, panel_dir, est_dir, notices
             "name": study.name,
             "start": study.start,
             "end": study.end,
-            "unit": study.unit,
+            "unit": assemble.unit_display(study.unit),
             "period": study.period,
             "hash": study.content_hash(),
             "path": str(study.path or ""),

@@ -113,7 +113,9 @@ class Study(_Model):
     @model_validator(mode="after")
     def _ordered(self) -> Study:
         if self.end < self.start:
-            raise ValueError(f"'to' ({self.end}) is before 'from' ({self.start})")
+            raise StudyError(
+                "study.to", f"{self.end} is before 'from' ({self.start})", "make 'to' later than 'from'"
+            )
         return self
 
     def content_hash(self) -> str:
@@ -166,16 +168,43 @@ def parse_study(text: str, where: str, base: Path) -> Study:
     body = _resolve_paths(dict(body), base, where)
     try:
         study = Study.model_validate(body)
+    except StudyError as exc:  # raised by a validator with its own key
+        raise StudyError(f"{where}: {exc.where}", exc.what, exc.hint) from None
     except ValidationError as exc:
         err = exc.errors()[0]
-        key = "study." + ".".join(str(p) for p in err["loc"]) if err["loc"] else "study"
-        hint = "remove it or check its spelling" if err["type"] == "extra_forbidden" else None
-        raise StudyError(f"{where}: {key}", err["msg"], hint) from None
-    for group in (study.sources.events, study.sources.deployments):
-        for entry in group:
-            if not entry.path.exists():
-                raise StudyError(where, f"source file {entry.path} does not exist", "fix the path")
+        key = _key(err["loc"])
+        hint = "remove it or check its spelling" if err["type"] == "extra_forbidden" else _hint(err)
+        raise StudyError(f"{where}: {key}", err["msg"].removeprefix("Value error, "), hint) from None
+    for group_name in ("events", "deployments"):
+        for k, entry in enumerate(getattr(study.sources, group_name)):
+            if not entry.path.is_file():
+                raise StudyError(
+                    f"{where}: study.sources.{group_name}[{k}].path",
+                    f"file {entry.path} does not exist",
+                    "fix the path (relative paths start at the study file's folder)",
+                )
     return study.model_copy(update={"path": Path(where)})
+
+
+def _key(loc: tuple) -> str:
+    """Pydantic's error location as the TOML key a user writes: study.sources.events[0].path."""
+    key = "study"
+    for part in loc:
+        key += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return key
+
+
+def _hint(err: dict) -> str | None:
+    kind = err["type"]
+    if kind.startswith("date"):
+        return "write a date as YYYY-MM-DD"
+    if kind == "missing":
+        return "add this key"
+    if kind in ("literal_error", "enum"):
+        return None  # the message already lists the allowed values
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return f"expected a {kind.split('_')[0]}"
+    return None
 
 
 def load_study(path: str | os.PathLike[str] | None = None) -> Study:

@@ -38,17 +38,27 @@ def registry_records(registry) -> dict[str, list[dict]]:
 
 
 def loaded_sites(sites: pa.Table | None) -> list[dict]:
-    """Deployment-file sites from the store (those matched to a registry intervention and dated)."""
+    """Deployment-file sites matched to a registry intervention, one per place.
+
+    Deployment files repeat a location on every map or year they cover, and cover other missions
+    too; the map needs each place once, with its first and last date and its largest troop count.
+    """
     if sites is None or sites.num_rows == 0:
         return []
-    out = []
+    places: dict[tuple, dict] = {}
     for row in sites.to_pylist():
-        if row.get("source") == "registry" or row.get("lat") is None or row.get("lon") is None:
+        if not row.get("intervention_id") or row.get("lat") is None or row.get("lon") is None:
             continue
-        out.append(
-            {
+        key = row.get("registry_site_id") or (
+            row["intervention_id"],
+            round(row["lat"], 2),
+            round(row["lon"], 2),
+        )
+        place = places.get(key)
+        if place is None:
+            places[key] = {
                 "id": row.get("site_id"),
-                "intervention_id": row.get("intervention_id"),
+                "intervention_id": row["intervention_id"],
                 "name": row.get("name") or row.get("site_id"),
                 "lat": row["lat"],
                 "lon": row["lon"],
@@ -57,9 +67,28 @@ def loaded_sites(sites: pa.Table | None) -> list[dict]:
                 "troops": row.get("troops"),
                 "source": row.get("source"),
                 "sources": [],
+                "registry_site_id": row.get("registry_site_id"),
             }
-        )
-    return out
+            continue
+        for field, pick in (("start", min), ("end", max), ("troops", max)):
+            values = [v for v in (place[field], row.get(field)) if v is not None]
+            place[field] = pick(values) if values else None
+    return list(places.values())
+
+
+def merge_sites(registry_sites: list[dict], loaded: list[dict]) -> list[dict]:
+    """Registry sites, with troop counts from deployment files that matched them; unmatched places added."""
+    by_id = {site["id"]: dict(site) for site in registry_sites}
+    extra = []
+    for place in loaded:
+        site = by_id.get(place.get("registry_site_id"))
+        if site is None:
+            extra.append(place)
+            continue
+        troops = [t for t in (site.get("troops"), place.get("troops")) if t is not None]
+        site["troops"] = max(troops) if troops else None
+        site["source"] = f"registry; troops from {place['source']}"
+    return list(by_id.values()) + extra
 
 
 def harm_series(panel: pa.Table) -> list[dict]:
@@ -202,12 +231,39 @@ def unit_shapes(panel: pa.Table, unit_spec: str) -> list[dict]:
 
     _, path, column = parse_unit(unit_spec)
     poly_ids, geoms = read_polygons(path, column)
+    names = _unit_names(path, column)
     wanted = {str(i) for i in ids}
     return [
-        {"unit_id": uid, "label": uid, "rings": geometry_rings(geom.simplify(0.01, preserve_topology=True))}
+        {
+            "unit_id": uid,
+            "label": f"{names[uid]} ({uid})" if names.get(uid) else uid,
+            "rings": geometry_rings(geom.simplify(0.01, preserve_topology=True)),
+        }
         for uid, geom in zip(poly_ids, geoms, strict=True)
         if uid in wanted
     ]
+
+
+NAME_COLUMNS = ("NAME_2", "NAME_1", "shapeName", "ADM2_EN", "ADM1_EN", "name", "NAME")
+
+
+def _unit_names(path: str, id_column: str) -> dict[str, str]:
+    """Human names of admin units, from the first usual name column the file has (else none)."""
+    import pyogrio
+
+    frame = pyogrio.read_dataframe(path, read_geometry=False)
+    column = next((c for c in NAME_COLUMNS if c in frame.columns and c != id_column), None)
+    if column is None:
+        return {}
+    return dict(zip(frame[id_column].astype(str), frame[column].astype(str), strict=True))
+
+
+def unit_display(unit_spec: str) -> str:
+    """The unit string without the directory of an admin file (reports should not leak paths)."""
+    if unit_spec.startswith("admin:"):
+        path, column = unit_spec[len("admin:") :].rsplit(":", 1)
+        return f"admin:{path.replace(chr(92), '/').rsplit('/', 1)[-1]}:{column}"
+    return unit_spec
 
 
 def geometry_rings(geom) -> list[list[tuple[float, float]]]:

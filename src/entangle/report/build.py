@@ -104,6 +104,12 @@ def caveats(data: ReportData) -> list[str]:
     for result in data.estimates:
         for warning in result.get("warnings") or []:
             notes.append(f"{result_label(result)}: {warning}")
+        pre = (result.get("extra") or {}).get("pretrend") or {}
+        if pre.get("p_value") is not None and pre["p_value"] < 0.1:
+            notes.append(
+                f"{result_label(result)}: before onset the leads already differ from zero "
+                f"(p = {_num(pre['p_value'], 2)}), so the parallel-trends assumption behind it is in doubt."
+            )
     return notes
 
 
@@ -211,7 +217,11 @@ def build_html(data: ReportData) -> str:
         "years": years,
         "kinds": sorted(kinds_present),
         "coef": figures.coefficients(coef_rows) if coef_rows else "",
-        "event_studies": [figures.event_study(r) for r in data.estimates if r["design"] == "event-study"],
+        "event_studies": [
+            (figures.event_study(r), (r.get("extra") or {}).get("pretrend"))
+            for r in data.estimates
+            if r["design"] == "event-study"
+        ],
         "spec": figures.spec_curve(coef_rows) if data.grid and len(coef_rows) > 1 else "",
         "citations": _citations(data),
         "result_label": result_label,
