@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CORE := $(VENV)/.core-installed
 FULL := $(VENV)/.full-installed
 
-.PHONY: run test bench lint install
+.PHONY: run run-shared test bench lint install
 
 $(CORE): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ install: $(FULL)
 
 run: $(CORE)
 	$(BIN)/entangle run
+
+# The study on files a user brings (ACLED, Geo-PKO, GADM) under $ENTANGLE_DATA.
+run-shared: $(CORE)
+	ENTANGLE_DATA=$${ENTANGLE_DATA:-../shared/data} $(BIN)/entangle run src/entangle/studies/mali_shared.toml --out out/shared
 
 test: $(FULL)
 	$(BIN)/python -m pytest
