@@ -95,3 +95,71 @@ def test_sample_report_in_chromium(browser, tmp_path):
     # 2013 alone: cell 150000 has 6 fatalities, cell 150001 none (white). Years share one scale whose
     # top is the largest unit-year (24, cell 150001 in 2014): t = sqrt(6/24) = 0.5 -> (210, 140, 146).
     assert sorted(probe["harmFillAfterSlider"]) == ["#d28c92", "#ffffff"]
+
+
+def _run_study(study_path, out, env: dict[str, str]) -> None:
+    from entangle.pipeline import run_study
+    from entangle.study import load_study
+
+    mp = pytest.MonkeyPatch()
+    for key, value in env.items():
+        mp.setenv(key, value)
+    try:
+        run_study(load_study(study_path), out)
+    finally:
+        mp.undo()
+
+
+NETWORK_PROBE = """JSON.stringify({
+  sections: [...document.querySelectorAll('main > section')].map(s => s.id),
+  netPanels: document.querySelectorAll('.netpanel').length,
+  visibleAfterClick: (() => {
+    const btn = document.querySelector('[data-netcontrols] button');
+    btn.click();
+    const shown = [...document.querySelectorAll('.netpanel')].filter(p => !p.classList.contains('hidden'));
+    document.querySelector('[data-netcontrols] button[data-year="all"]').click();
+    return shown.map(p => p.dataset.year);
+  })(),
+  firstYear: document.querySelector('[data-netcontrols] button').dataset.year,
+  summary: document.querySelector('#summary').innerText,
+})"""
+
+
+def test_bundled_study_report_offline_in_chromium(browser, tmp_path):
+    out = tmp_path / "out"
+    _run_study(None, out, {"ENTANGLE_CACHE": str(tmp_path / "cache"), "ENTANGLE_OFFLINE": "1"})
+    load = browser.load(out / "report.html", NETWORK_PROBE)
+    check_page(load, "bundled_no_events")
+    import json
+
+    probe = json.loads(load.evaluated)
+    assert probe["sections"] == SECTIONS
+    assert probe["netPanels"] == 4  # four chosen years of 2012-2023
+    assert probe["visibleAfterClick"] == [probe["firstYear"]]  # the year buttons show one panel
+    assert "No event data was available" in probe["summary"]
+
+
+@pytest.mark.slow
+def test_shared_study_report_in_chromium(browser, tmp_path, shared_data):
+    from importlib import resources
+
+    import entangle
+
+    study = str(resources.files(entangle) / "studies" / "mali_shared.toml")
+    out = tmp_path / "out"
+    env = {
+        "ENTANGLE_CACHE": str(tmp_path / "cache"),
+        "ENTANGLE_OFFLINE": "1",
+        "ENTANGLE_DATA": str(shared_data),
+    }
+    _run_study(study, out, env)
+    load = browser.load(out / "report.html", PROBE)
+    check_page(load, "shared_acled_geopko_gadm")
+    import json
+
+    probe = json.loads(load.evaluated)
+    assert probe["sections"] == SECTIONS
+    assert probe["sites"] > 20
+    # slider at 2012: MINUSMA (from July 2013) and its Geo-PKO places are hidden
+    assert probe["hiddenAfterSlider"] > 10
+    assert len(probe["harmFillAfterSlider"]) == 50  # one path per cercle
