@@ -120,6 +120,15 @@ def validate(study: Study):
             f"{study.start}..{study.end} lies outside the theatre's {theatre.start}..{theatre.end}",
             "choose dates that overlap the theatre",
         )
+    for k, model in enumerate(study.models):
+        if model.options:  # only options can be checked before the panel exists
+            from entangle.estimate.api import resolve_options
+
+            try:
+                resolve_options(model.design, dict(model.options))
+            except EntangleError as exc:
+                option = exc.where.removeprefix("--option ")
+                raise StudyError(f"{where}: study.models[{k}].options.{option}", exc.what, exc.hint) from None
     if study.unit.startswith("admin:"):
         path = study.unit[len("admin:") :].rsplit(":", 1)[0]
         if not Path(path).is_file():
@@ -456,7 +465,19 @@ def _panel_stage(study: Study, registry, src_dir: Path, folder: Path) -> str:
         "theatre": registry.theatre.id,
         "sources": json.loads(json.dumps(provenance.select(cols).to_pylist(), default=str)),
     }
-    written = write_panel(events, sites, registry, spec, folder / "panel.parquet", metadata=meta)
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("  panel: periods", total=None)
+        written = write_panel(
+            events,
+            sites,
+            registry,
+            spec,
+            folder / "panel.parquet",
+            metadata=meta,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     rows = written.get("rows", pq.ParquetFile(folder / "panel.parquet").metadata.num_rows)
     return f"{rows:,} unit-periods"
 

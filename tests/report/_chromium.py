@@ -148,6 +148,12 @@ class Browser:
                 out.failed.append(f"{params.get('errorText')} {params.get('requestId')}")
         return out
 
+    def print_pdf(self) -> bytes:
+        """Print the loaded page to PDF with print CSS (A4), as a user printing for a meeting would."""
+        self.evaluate("window.dispatchEvent(new Event('beforeprint')); true")
+        result = self.send("Page.printToPDF", timeout=60, printBackground=True, preferCSSPageSize=True)
+        return base64.b64decode(result["data"])
+
     def close(self) -> None:
         stack = getattr(self, "_stack", None)
         if stack is not None:

@@ -138,6 +138,14 @@ def test_bundled_study_report_offline_in_chromium(browser, tmp_path):
     assert probe["visibleAfterClick"] == [probe["firstYear"]]  # the year buttons show one panel
     assert "No event data was available" in probe["summary"]
 
+    pdf = browser.print_pdf()
+    (SHOTS / "bundled_no_events.pdf").write_bytes(pdf)
+    assert pdf.startswith(b"%PDF")
+    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    assert 3 <= pages <= 40, pages
+    # print opens the collapsed citations, so every registry fact is on paper
+    assert browser.evaluate("[...document.querySelectorAll('details')].every(d => d.open)")
+
 
 @pytest.mark.slow
 def test_shared_study_report_in_chromium(browser, tmp_path, shared_data):

@@ -101,3 +101,18 @@ def test_existing_output_is_left_alone_on_bad_input(cli, tmp_path):
     assert code == 2
     assert [p.name for p in out.iterdir()] == ["report.html"]
     assert (out / "report.html").read_text() == "previous report"
+
+
+def test_bad_model_option_fails_before_any_work(cli, tmp_path):
+    path = tmp_path / "study.toml"
+    model = (
+        '[[study.models]]\ndesign = "twfe"\noutcome = "civilian_fatalities"\ntreatment = "copresence_50km"\n'
+    )
+    path.write_text(study_text() + model + "options = { cutoff_km = 100 }\n")
+    code, _, stderr = cli("run", path, "--out", tmp_path / "out")
+    assert code == 2
+    assert (
+        "study.models[0].options.cutoff_km: not an option of the twfe design (options: conley_kernel"
+        in stderr
+    )
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cache").exists()

@@ -200,6 +200,9 @@ def network_layout(interventions: list[dict]) -> dict[str, tuple[float, float]]:
     }
 
 
+NET_MARGIN = 60
+
+
 def network(data, years: list[int], size: int = 420) -> str:
     """One small network panel per chosen year: nodes active that year, ties active that year."""
     pos = network_layout(data.interventions)
@@ -209,8 +212,9 @@ def network(data, years: list[int], size: int = 420) -> str:
         active = {i["id"] for i in data.interventions if _overlaps(i, first, last)}
         ties = [t for t in data.ties if _overlaps(t, first, last)]
         body = [
-            '<defs><marker id="arr" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" '
-            'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
+            f'<defs><marker id="arr{year}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" '
+            'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+            '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
             f'<text x="10" y="20" class="head">{year}: {len(active)} interventions, {len(ties)} ties</text>',
         ]
         pair_count: dict[tuple[str, str], int] = defaultdict(int)
@@ -223,7 +227,7 @@ def network(data, years: list[int], size: int = 420) -> str:
             pair_count[key] += 1
             (x0, y0), (x1, y1) = pos[a], pos[b]
             mx, my = (x0 + x1) / 2 + bend * (y1 - y0) * 3, (y0 + y1) / 2 - bend * (x1 - x0) * 3
-            marker = ' marker-end="url(#arr)"' if tie.get("directed", True) else ""
+            marker = f' marker-end="url(#arr{year})"' if tie.get("directed", True) else ""
             tip = (
                 f"{data.name_of(a)} → {data.name_of(b)}: {tie['type'].replace('_', ' ')} "
                 f"({tie['start']} to {tie['end'] or 'ongoing'}); "
@@ -258,7 +262,14 @@ def network(data, years: list[int], size: int = 420) -> str:
             )
         panels.append(
             f'<div class="netpanel" data-year="{year}">'
-            + svg(size, size, "".join(body), f"Regime-complex network in {year}", "fig net")
+            # a margin on both sides leaves room for the labels of the leftmost and rightmost nodes
+            + svg(
+                size + 2 * NET_MARGIN,
+                size,
+                f'<g transform="translate({NET_MARGIN},0)">' + "".join(body) + "</g>",
+                f"Regime-complex network in {year}",
+                "fig net",
+            )
             + "</div>"
         )
     return "".join(panels)

@@ -17,7 +17,7 @@ KIND_COLOURS = {
     "training": "#009E73",
     "state_forces": "#8C6D1F",
     "private_military": "#CC79A7",
-    "regional": "#E69F00",
+    "regional": "#6A3D9A",
     "other": "#777777",
 }
 CATEGORY_COLOURS = {
