@@ -166,3 +166,38 @@ def test_svg_helpers():
     assert sequential(0, 10) == "#ffffff"
     # t = 1: (255-90, 255-229.5, 255-216.75) truncated = (165, 25, 38)
     assert sequential(10, 10) == "#a51926"
+
+
+def test_specification_curve_when_a_grid_ran():
+    grid = []
+    for k, estimate in enumerate((-0.5, 0.2, 1.0)):
+        result = sample_result()
+        result["treatment"] = f"treat_{k}"
+        result["estimates"] = [
+            {
+                "term": f"treat_{k}",
+                "estimate": estimate,
+                "std_error": 0.1,
+                "ci_low": estimate - 0.2,
+                "ci_high": estimate + 0.2,
+                "p_value": 0.01,
+            }
+        ]
+        grid.append(result)
+    html = build_html(make_data(estimates=grid, grid=True))
+    assert "Specification curve" in html
+    curve = html.split('aria-label="Specification curve"')[1].split("</svg>")[0]
+    # sorted by estimate; the interval of 0.2 (0.0 to 0.4) touches zero so only two are filled
+    tips = re.findall(r"<title>([^<]+)</title>", curve)
+    assert [t.split(": ")[1] for t in tips] == ["-0.5", "0.2", "1"]
+    assert curve.count('class="pt sig"') == 2
+    assert "Specification curve" not in build_html(make_data(estimates=grid, grid=False))
+
+
+def test_too_many_units_are_not_drawn(monkeypatch):
+    import entangle.report.build as build
+
+    monkeypatch.setattr(build, "MAX_MAP_UNITS", 1)
+    html = build_html(make_data())
+    assert "The panel has 2 units, too many to draw inline" in html
+    assert 'class="unit"' not in html

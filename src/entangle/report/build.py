@@ -28,6 +28,9 @@ DESIGN_NAMES = {
     "dose": "continuous treatment (dose-response)",
     "spillover": "distance-ring spillover",
 }
+# Beyond this many units, inline vector maps would make the report heavy for a laptop (and 15 MB);
+# the panel file has every value.
+MAX_MAP_UNITS = 15_000
 INFERENCE_NAMES = {
     "cluster": "unit-clustered errors",
     "conley": "Conley spatial errors",
@@ -193,6 +196,7 @@ def build_html(data: ReportData) -> str:
     )
     bbox = _bbox(data)
     proj = figures.Projection(bbox) if bbox else None
+    draw_units = len(data.units) <= MAX_MAP_UNITS
     assets = resources.files("entangle.report") / "templates"
     years = list(range(data.study["start"].year, data.study["end"].year + 1))
     coef_rows = _estimate_rows(data)
@@ -211,9 +215,10 @@ def build_html(data: ReportData) -> str:
         "metrics": figures.metrics(data.metrics),
         "sites_map": figures.sites_map(data, proj) if proj else "",
         "layer_maps": [(layer, figures.choropleth(data, proj, layer)) for layer in data.layers]
-        if proj
+        if proj and draw_units
         else [],
-        "layers_json": _layers_json(data),
+        "too_many_units": 0 if draw_units else len(data.units),
+        "layers_json": _layers_json(data) if draw_units else "{}",
         "years": years,
         "kinds": sorted(kinds_present),
         "coef": figures.coefficients(coef_rows) if coef_rows else "",
