@@ -105,9 +105,12 @@ class _Nearest:
 
     def __init__(self, cells: np.ndarray, sites: np.ndarray) -> None:
         self.cells = cells
+        # (3, n) layout: a (k, 3) @ (3, n) product is ~8x faster than (n, 3) @ (3, k) in numpy
+        self.cells_t = np.ascontiguousarray(cells.T)
         self.sites = sites
         self.best_dot = np.full(len(cells), -np.inf)
         self.best_site = np.full(len(cells), -1, dtype=np.int64)
+        self.km = np.full(len(cells), np.nan)
         self.active: np.ndarray = np.zeros(0, dtype=np.int64)
 
     def _query(self, rows: np.ndarray) -> None:
@@ -119,29 +122,37 @@ class _Nearest:
         self.best_site[rows] = chosen
         self.best_dot[rows] = np.einsum("ij,ij->i", self.cells[rows], self.sites[chosen])
 
+    def _refresh_km(self, rows: np.ndarray) -> None:
+        """Arc length from the exact chord (the dot product loses precision at short distances)."""
+        self.km[rows] = np.nan
+        rows = rows[self.best_site[rows] >= 0]
+        diff = self.cells[rows] - self.sites[self.best_site[rows]]
+        chord = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+        self.km[rows] = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(chord / 2.0, 1.0))
+
     def update(self, active: np.ndarray, added: np.ndarray, removed: np.ndarray) -> None:
         self.active = active
         if len(added) > _DENSE_UPDATE_MAX:
-            self._query(np.arange(len(self.cells)))
+            every = np.arange(len(self.cells))
+            self._query(every)
+            self._refresh_km(every)
             return
+        changed = [np.empty(0, dtype=np.int64)]
         if len(removed):
-            self._query(np.flatnonzero(np.isin(self.best_site, removed)))
+            rows = np.flatnonzero(np.isin(self.best_site, removed))
+            self._query(rows)
+            changed.append(rows)
         if len(added):
-            dots = self.cells @ self.sites[added].T
-            j = np.argmax(dots, axis=1)
-            best = dots[np.arange(len(j)), j]
-            better = best > self.best_dot
-            self.best_dot[better] = best[better]
-            self.best_site[better] = added[j[better]]
-
-    def km(self) -> np.ndarray:
-        out = np.full(len(self.cells), np.nan)
-        has = self.best_site >= 0
-        diff = self.cells[has] - self.sites[self.best_site[has]]
-        out[has] = (
-            2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(np.sqrt((diff * diff).sum(axis=1)) / 2.0, 1.0))
-        )
-        return out
+            dots = self.sites[added] @ self.cells_t
+            # row by row: argmax over axis 0 of a (k, n) array is strided and ~10x slower
+            best, pick = self.best_dot.copy(), self.best_site.copy()
+            for i, site in enumerate(added):
+                closer = dots[i] > best
+                best[closer], pick[closer] = dots[i][closer], site
+            better = np.flatnonzero(pick != self.best_site)
+            self.best_dot, self.best_site = best, pick
+            changed.append(better)
+        self._refresh_km(np.unique(np.concatenate(changed)))
 
 
 def exposure_stream(
@@ -166,9 +177,12 @@ def exposure_stream(
     # Cells within each radius of each site, found once (inclusive, with a rounding slack).
     near = {r: cell_tree.query_ball_point(site_vec, km_to_chord(r) * (1 + 1e-12)) for r in radii}
     near = {r: [np.asarray(h, dtype=np.int64) for h in hits] for r, hits in near.items()}
-    count = {r: np.zeros((n_units, len(kinds)), dtype=np.int32) for r in radii}
-    troop_sum = {r: np.zeros((n_units, len(kinds))) for r in radii}
+    # (kind, unit) layout so that each output column is a contiguous row
+    count = {r: np.zeros((len(kinds), n_units), dtype=np.int32) for r in radii}
+    troop_sum = {r: np.zeros((len(kinds), n_units)) for r in radii}
     by_int = {r: np.zeros((n_units, len(interventions)), dtype=np.int32) for r in radii}
+    # number of distinct interventions present per unit: only units with 2+ can be entangled
+    n_present = {r: np.zeros(n_units, dtype=np.int32) for r in radii}
     nearest = [_Nearest(cells, site_vec) for _ in kinds]
     was_active = np.zeros(len(sites.lat), dtype=bool)
     pk, ct = kinds.index("peacekeeping"), kinds.index("counterterrorism")
@@ -187,22 +201,25 @@ def exposure_stream(
             for sign, changed in ((1, added), (-1, removed)):
                 for s in changed:
                     hit = near[r][s]
-                    count[r][hit, kind_index[s]] += sign
-                    troop_sum[r][hit, kind_index[s]] += sign * troops[s]
-                    by_int[r][hit, int_index[s]] += sign
-        out: dict[str, np.ndarray] = {f"dist_km_{kind}": nearest[k].km() for k, kind in enumerate(kinds)}
+                    count[r][kind_index[s], hit] += sign
+                    troop_sum[r][kind_index[s], hit] += sign * troops[s]
+                    before = by_int[r][hit, int_index[s]]
+                    by_int[r][hit, int_index[s]] = before + sign
+                    # a unit gains an intervention on 0 -> 1, loses one on 1 -> 0
+                    n_present[r][hit] += (before == 0) if sign > 0 else -(before == 1).astype(np.int32)
+        out: dict[str, np.ndarray] = {f"dist_km_{kind}": nearest[k].km.copy() for k, kind in enumerate(kinds)}
         weights = tie_weights(ties, interventions, first, last) if interventions else None
         for r in radii:
             lab = radius_label(r)
             present = count[r] > 0
             for k, kind in enumerate(kinds):
-                out[f"present_{kind}_{lab}km"] = present[:, k].astype(np.int8)
+                out[f"present_{kind}_{lab}km"] = present[k].astype(np.int8)
             for k, kind in enumerate(kinds):
                 # Rounding: adding then removing float troop figures can leave ~1e-12 residues.
-                out[f"troops_{kind}_{lab}km"] = np.where(present[:, k], np.round(troop_sum[r][:, k], 6), 0.0)
-            out[f"copresence_{lab}km"] = (present[:, pk] & present[:, ct]).astype(np.int8)
+                out[f"troops_{kind}_{lab}km"] = np.where(present[k], np.round(troop_sum[r][k], 6), 0.0)
+            out[f"copresence_{lab}km"] = (present[pk] & present[ct]).astype(np.int8)
             ent = np.zeros(n_units)
-            rows = np.flatnonzero(np.count_nonzero(by_int[r], axis=1) >= 2) if interventions else []
+            rows = np.flatnonzero(n_present[r] >= 2)
             if len(rows):
                 ent[rows] = entanglement_index(by_int[r][rows] > 0, weights)
             out[f"entanglement_{lab}km"] = ent

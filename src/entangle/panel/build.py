@@ -1,9 +1,10 @@
 """The unit × period panel: outcomes, exposures, entanglement and spatial lags, zeros included.
 
 Steps: units from the spec (``entangle.geo.units``); events to (unit, period) shares
-(``entangle.geo.assign``); sparse outcome sums and neighbour lags by the SQL in ``panel.sql`` run on
-the chosen engine (DuckDB or Spark); exposures and entanglement by KD-tree (``entangle.measures``);
-then a dense pass, one period at a time, so memory stays bounded at continental scale.
+(``entangle.geo.assign``); sparse outcome sums by the SQL in ``panel.sql``, run on the chosen engine
+(DuckDB or Spark); then a dense pass, one period at a time so memory stays bounded at continental
+scale, adding exposures and entanglement (``entangle.measures``, KD-trees) and spatial lags (a sparse
+row-normalised adjacency product; the same numpy code whatever the engine).
 Rows come ordered by period, then by unit position (ascending ``unit_id``).
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import queue
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +33,7 @@ from entangle.geo.units import Units, make_units, parse_unit, read_polygons
 from entangle.measures import Sites, Ties, exposure_columns, exposure_kinds, exposure_stream
 from entangle.panel.engines import get_engine
 from entangle.panel.periods import MONTHS_PER, period_starts
-from entangle.panel.sql import lags_sql, outcome_exprs, outcomes_sql
+from entangle.panel.sql import outcome_exprs, outcomes_sql
 
 _ROWS_PER_GROUP = 1_000_000
 
@@ -98,7 +101,7 @@ class _Prepared:
     ends: np.ndarray
     outcomes: list[str]
     integer_outcomes: bool
-    sparse: dict[str, pa.Table]
+    sparse: pa.Table  # outcomes per (unit_idx, period_idx), only where an event is
     sites: Sites
     ties: Ties
     counts: dict[str, Any]
@@ -213,12 +216,15 @@ def _period_ends(starts: np.ndarray, period: str) -> np.ndarray:
     return months.astype("datetime64[D]") - np.timedelta64(1, "D")
 
 
-def _prepare(events: pa.Table, sites: pa.Table, registry, spec: PanelSpec, engine: str) -> _Prepared:
+def _prepare(
+    events: pa.Table, sites: pa.Table, registry, spec: PanelSpec, engine: str, units: Units | None
+) -> _Prepared:
     spec.validate()
     run = get_engine(engine)
-    kind, _, _ = parse_unit(spec.unit)
-    shape = None if kind == "admin" else outline(list(spec.extent) or list(registry.theatre.country_iso3))
-    units = make_units(spec.unit, shape)
+    if units is None:
+        kind, _, _ = parse_unit(spec.unit)
+        shape = None if kind == "admin" else outline(list(spec.extent) or list(registry.theatre.country_iso3))
+        units = make_units(spec.unit, shape)
     layer = None
     if spec.spread_over:
         file, _, col = spec.spread_over.rpartition(":")
@@ -231,19 +237,7 @@ def _prepare(events: pa.Table, sites: pa.Table, registry, spec: PanelSpec, engin
     )
     types = sorted(set(pc.unique(assigned.column("violence_type")).to_pylist()))
     exprs = outcome_exprs(types)
-    pairs = units.neighbour_pairs
-    n_nb = units.neighbour_counts()
-    neighbours = pa.table(
-        {
-            "unit_idx": pa.array(pairs[:, 0], pa.int64()),
-            "nb_idx": pa.array(pairs[:, 1], pa.int64()),
-            "n_nb": pa.array(n_nb[pairs[:, 0]].astype(np.float64), pa.float64()),
-        }
-    )
-    sparse = run(
-        {"assigned": assigned, "neighbours": neighbours},
-        {"outcomes": outcomes_sql(exprs), "lags": lags_sql(list(exprs))},
-    )
+    sparse = run({"assigned": assigned}, {"outcomes": outcomes_sql(exprs)})["outcomes"]
     site_arrays, site_counts = resolve_sites(sites, registry)
     counts.update(site_counts)
     return _Prepared(
@@ -252,7 +246,7 @@ def _prepare(events: pa.Table, sites: pa.Table, registry, spec: PanelSpec, engin
         ends=_period_ends(starts, spec.period),
         outcomes=list(exprs),
         integer_outcomes=spec.imprecision.rule != "spread",
-        sparse={k: v.sort_by([("period_idx", "ascending")]) for k, v in sparse.items()},
+        sparse=sparse.sort_by([("period_idx", "ascending"), ("unit_idx", "ascending")]),
         sites=site_arrays,
         ties=resolve_ties(registry),
         counts=counts,
@@ -260,22 +254,30 @@ def _prepare(events: pa.Table, sites: pa.Table, registry, spec: PanelSpec, engin
     )
 
 
-def _dense(
-    table: pa.Table, columns: list[str], n_units: int, n_periods: int
-) -> Iterator[dict[str, np.ndarray]]:
-    """Yield, per period, dense arrays over units from a sparse table sorted by period_idx."""
+def _dense(table: pa.Table, columns: list[str], n_units: int, n_periods: int) -> Iterator[np.ndarray]:
+    """Yield, per period, a dense (units × columns) matrix from a sparse table sorted by period_idx."""
     period = table.column("period_idx").to_numpy()
     unit = table.column("unit_idx").to_numpy()
-    values = {c: table.column(c).to_numpy() for c in columns}
+    values = np.column_stack([table.column(c).to_numpy() for c in columns])
     bounds = np.searchsorted(period, np.arange(n_periods + 1))
     for t in range(n_periods):
         lo, hi = bounds[t], bounds[t + 1]
-        out = {}
-        for c in columns:
-            arr = np.zeros(n_units)
-            arr[unit[lo:hi]] = values[c][lo:hi]
-            out[c] = arr
+        out = np.zeros((n_units, len(columns)), order="F")  # column-major: columns go to Arrow as-is
+        out[unit[lo:hi]] = values[lo:hi]
         yield out
+
+
+def _lag_operator(units: Units):
+    """Row-normalised queen adjacency: ``A @ X`` is the mean of X over each unit's neighbours.
+
+    Units without neighbours get a row of zeros here and NaN in the panel (a mean over nothing).
+    """
+    from scipy import sparse
+
+    pairs = units.neighbour_pairs
+    n_nb = units.neighbour_counts()
+    weights = 1.0 / n_nb[pairs[:, 0]]
+    return sparse.csr_matrix((weights, (pairs[:, 0], pairs[:, 1])), shape=(len(units), len(units)))
 
 
 def _batches(prep: _Prepared, progress=None) -> Iterator[pa.RecordBatch]:
@@ -283,6 +285,7 @@ def _batches(prep: _Prepared, progress=None) -> Iterator[pa.RecordBatch]:
     n_units, n_periods = len(units), len(prep.starts)
     lag_names = [f"lag_{c}" for c in prep.outcomes]
     no_neighbours = units.neighbour_counts() == 0
+    lag_of = _lag_operator(units)
     ids = pa.array(units.ids, pa.int64() if units.kind == "priogrid" else pa.string())
     lat, lon = pa.array(units.lat, pa.float64()), pa.array(units.lon, pa.float64())
     exposures = exposure_stream(
@@ -294,24 +297,23 @@ def _batches(prep: _Prepared, progress=None) -> Iterator[pa.RecordBatch]:
         prep.ends,
         list(prep.radii),
     )
-    outcomes = _dense(prep.sparse["outcomes"], prep.outcomes, n_units, n_periods)
-    lags = _dense(prep.sparse["lags"], lag_names, n_units, n_periods)
-    for t, (out, exp, lag) in enumerate(zip(outcomes, exposures, lags, strict=True)):
+    outcomes = _dense(prep.sparse, prep.outcomes, n_units, n_periods)
+    for t, (out, exp) in enumerate(zip(outcomes, exposures, strict=True)):
+        lag = np.asfortranarray(lag_of @ out)
+        lag[no_neighbours] = np.nan
         cols: dict[str, pa.Array] = {
             "unit_id": ids,
             "period": pa.array(np.full(n_units, prep.starts[t]), pa.date32()),
             "unit_lat": lat,
             "unit_lon": lon,
         }
-        for name in prep.outcomes:
-            values = out[name]
+        for j, name in enumerate(prep.outcomes):
+            values = out[:, j]
             cols[name] = pa.array(np.rint(values).astype(np.int64) if prep.integer_outcomes else values)
         for name, values in exp.items():
             cols[name] = pa.array(values, from_pandas=name.startswith("dist_km_"))
-        for name in lag_names:
-            values = lag[name]
-            values[no_neighbours] = np.nan
-            cols[name] = pa.array(values, from_pandas=True)
+        for j, name in enumerate(lag_names):
+            cols[name] = pa.array(lag[:, j], from_pandas=True)
         if progress is not None:
             progress(t + 1, n_periods)
         yield pa.RecordBatch.from_pydict(cols)
@@ -344,16 +346,92 @@ def build_panel(
     spec: PanelSpec,
     engine: str = "duckdb",
     metadata: dict[str, Any] | None = None,
+    units: Units | None = None,
 ) -> pa.Table:
     """The dense panel as one Arrow table (schema metadata key ``entangle``: JSON, see docs/panel.md).
 
     ``sites``: the registry's sites stacked with the store's (``registry_sites`` gives the former).
-    For continental panels prefer ``write_panel``, which streams to Parquet.
+    For continental panels prefer ``write_panel``, which streams to Parquet. ``units`` replaces the
+    units the spec names (e.g. a custom set of PRIO-GRID cells from ``priogrid_units``).
     """
-    prep = _prepare(events, sites, registry, spec, engine)
-    table = pa.Table.from_batches(list(_batches(prep)))
-    meta = _metadata(prep, spec, engine, metadata)
+    meta, batches = iter_panel(events, sites, registry, spec, engine, metadata, units=units)
+    table = pa.Table.from_batches(list(batches))
     return table.replace_schema_metadata({"entangle": json.dumps(meta)})
+
+
+def iter_panel(
+    events: pa.Table,
+    sites: pa.Table,
+    registry,
+    spec: PanelSpec,
+    engine: str = "duckdb",
+    metadata: dict[str, Any] | None = None,
+    progress=None,
+    units: Units | None = None,
+) -> tuple[dict[str, Any], Iterator[pa.RecordBatch]]:
+    """The panel's metadata and its rows as one Arrow batch per period (bounded memory).
+
+    Everything up to the per-period pass (units, assignment, the engine's SQL) runs before this
+    returns, so input errors surface here. ``progress(done, total)`` is called after each period.
+    """
+    prep = _prepare(events, sites, registry, spec, engine, units)
+    meta = _metadata(prep, spec, engine, metadata)
+    meta["rows"] = len(prep.units) * len(prep.starts)
+    return meta, _batches(prep, progress)
+
+
+def _row_groups(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.Table]:
+    """Gather per-period batches into tables of about ``_ROWS_PER_GROUP`` rows (Parquet row groups)."""
+    buffer: list[pa.RecordBatch] = []
+    for batch in batches:
+        buffer.append(batch)
+        if sum(b.num_rows for b in buffer) >= _ROWS_PER_GROUP:
+            yield pa.Table.from_batches(buffer)
+            buffer = []
+    if buffer:
+        yield pa.Table.from_batches(buffer)
+
+
+def _stream_parquet(tables: Iterator[pa.Table], path: Path, metadata: dict[str, str]) -> None:
+    """Write tables to one Parquet file, encoding in a second thread while the next one is computed.
+
+    Parquet encoding releases the GIL, so it overlaps the numpy work of the next periods. Dictionary
+    encoding is kept for the id and period columns only: on the measure columns it cost twice the
+    time for 8 % smaller files.
+    """
+    done = object()
+    todo: queue.Queue = queue.Queue(maxsize=2)
+    failure: list[BaseException] = []
+
+    def consume(writer: pq.ParquetWriter) -> None:
+        try:
+            while (table := todo.get()) is not done:
+                writer.write_table(table)
+        except BaseException as exc:  # re-raised in the producer thread
+            failure.append(exc)
+            while todo.get() is not done:  # drain so the producer never blocks
+                pass
+
+    writer = None
+    thread = None
+    try:
+        for table in tables:
+            if writer is None:
+                schema = table.schema.with_metadata(metadata)
+                writer = pq.ParquetWriter(path, schema, use_dictionary=["unit_id", "period"])
+                thread = threading.Thread(target=consume, args=(writer,), daemon=True)
+                thread.start()
+            todo.put(table.replace_schema_metadata(metadata))
+            if failure:
+                break
+    finally:
+        if thread is not None:
+            todo.put(done)
+            thread.join()
+        if writer is not None:
+            writer.close()
+    if failure:
+        raise failure[0]
 
 
 def write_panel(
@@ -365,29 +443,13 @@ def write_panel(
     engine: str = "duckdb",
     metadata: dict[str, Any] | None = None,
     progress=None,
+    units: Units | None = None,
 ) -> dict[str, Any]:
     """Build the panel and stream it to Parquet at ``out`` (atomically); return the metadata written.
 
-    ``progress(done, total)`` is called after each period.
+    ``progress(done, total)`` is called after each period; ``units`` as in ``build_panel``.
     """
-    prep = _prepare(events, sites, registry, spec, engine)
-    meta = _metadata(prep, spec, engine, metadata)
-    writer = None
-    buffer: list[pa.RecordBatch] = []
+    meta, batches = iter_panel(events, sites, registry, spec, engine, metadata, progress, units)
     with atomic_path(out) as tmp:
-        try:
-            for batch in _batches(prep, progress):
-                if writer is None:
-                    schema = batch.schema.with_metadata({"entangle": json.dumps(meta)})
-                    writer = pq.ParquetWriter(tmp, schema)
-                buffer.append(batch)
-                if sum(b.num_rows for b in buffer) >= _ROWS_PER_GROUP:
-                    writer.write_table(pa.Table.from_batches(buffer, schema=schema))
-                    buffer = []
-            if buffer:
-                writer.write_table(pa.Table.from_batches(buffer, schema=schema))
-        finally:
-            if writer is not None:
-                writer.close()
-    meta["rows"] = len(prep.units) * len(prep.starts)
+        _stream_parquet(_row_groups(batches), tmp, {"entangle": json.dumps(meta)})
     return meta

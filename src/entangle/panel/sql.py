@@ -1,9 +1,10 @@
 """The panel's relational logic, written once as SQL that DuckDB and Spark SQL both run.
 
-Input views: ``assigned`` (one row per event share: ``unit_idx``, ``period_idx``, weight ``w`` and
-the event's outcome fields, from ``entangle.geo.assign``) and ``neighbours`` (``unit_idx``,
-``nb_idx``, ``n_nb``: each unit's queen neighbours and their number). Outputs are sparse (only
-unit-periods with something in them); the panel builder densifies them.
+Input view: ``assigned`` (one row per event share: ``unit_idx``, ``period_idx``, weight ``w`` and
+the event's outcome fields, from ``entangle.geo.assign``). The output is sparse (only unit-periods
+with an event); the panel builder densifies it. Spatial lags are not done here: a join of every
+outcome row with its 8 neighbours measured 36 s on the continental case in DuckDB against 2 s for a
+sparse adjacency product in numpy.
 Only portable SQL is used: CASE, SUM, MIN, CAST, JOIN, GROUP BY.
 """
 
@@ -46,17 +47,3 @@ def outcomes_sql(exprs: dict[str, str]) -> str:
     """Sparse outcomes per (unit_idx, period_idx)."""
     cols = ",\n  ".join(f"CAST({expr} AS DOUBLE) AS {name}" for name, expr in exprs.items())
     return f"SELECT unit_idx, period_idx,\n  {cols}\nFROM assigned\nGROUP BY unit_idx, period_idx"
-
-
-def lags_sql(outcomes: list[str]) -> str:
-    """Sparse spatial lags: the mean of each outcome over a unit's queen neighbours.
-
-    Neighbours with no row in ``outcomes`` contribute zeros, so the sum over present rows divided by
-    the unit's full neighbour count is the mean over all its neighbours.
-    """
-    cols = ",\n  ".join(f"SUM(o.{name}) / MIN(nb.n_nb) AS lag_{name}" for name in outcomes)
-    return (
-        f"SELECT nb.unit_idx AS unit_idx, o.period_idx AS period_idx,\n  {cols}\n"
-        "FROM outcomes o JOIN neighbours nb ON o.unit_idx = nb.nb_idx\n"
-        "GROUP BY nb.unit_idx, o.period_idx"
-    )
