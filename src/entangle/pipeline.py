@@ -561,13 +561,21 @@ def _report_stage(study, registry, reg_dir, src_dir, panel_dir, est_dir, notices
         unmapped=json.loads((src_dir / "unmapped.json").read_text())[:40],
         imprecision=_imprecision_text(study),
         panel=assemble.panel_summary(panel) if panel is not None else {},
+        facts=assemble.headline_facts(panel, study.exposure.radii_km) if panel is not None else [],
         notices=list(notices),
-        synthetic=any(r.get("synthetic") for r in estimates),
+        synthetic=_panel_synthetic(panel) or any(r.get("synthetic") for r in estimates),
         versions=_versions(),
         network_years=_network_years(study),
     )
     path = write_report(data, folder / "report.html")
     return f"{path.stat().st_size / 1e6:.2f} MB"
+
+
+def _panel_synthetic(panel) -> bool:
+    """True when the panel's metadata marks it synthetic (as ``entangle simulate`` does)."""
+    if panel is None or not panel.schema.metadata or b"entangle" not in panel.schema.metadata:
+        return False
+    return bool(json.loads(panel.schema.metadata[b"entangle"]).get("synthetic"))
 
 
 def _outline_rings(extent: list[str]) -> list:

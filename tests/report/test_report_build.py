@@ -201,3 +201,16 @@ def test_too_many_units_are_not_drawn(monkeypatch):
     html = build_html(make_data())
     assert "The panel has 2 units, too many to draw inline" in html
     assert 'class="unit"' not in html
+
+
+def test_headline_facts_by_hand():
+    facts = assemble.headline_facts(sample_panel(), [25.0, 50.0])
+    # 36 in all: state and allied 24 (67%), jihadist 12 (33%)
+    assert facts[0] == "36 civilian fatalities in all; by perpetrator: state and allied 67%, jihadist 33%."
+    # Jan and Jul 2014 both have 3 + 2 = 5; the earliest is named
+    assert facts[1] == "The deadliest month for civilians was January 2014 (5 civilian fatalities)."
+    # co-presence in cell 150000 during 2014: 12 of 48 unit-months, with 6 of the 36 fatalities
+    assert facts[2] == (
+        "Peacekeeping and counterterrorism sites were both within 50 km in 25.0% of unit-months, "
+        "which saw 16.7% of civilian fatalities."
+    )

@@ -130,6 +130,43 @@ def panel_summary(panel: pa.Table) -> dict:
     }
 
 
+def headline_facts(panel: pa.Table, radii_km: list[float]) -> list[str]:
+    """Plain descriptive facts for the summary: who harmed civilians, when, and where forces met."""
+    facts: list[str] = []
+    if "civilian_fatalities" not in panel.column_names:
+        return facts
+    total = int(pc.sum(panel["civilian_fatalities"]).as_py() or 0)
+    if total <= 0:
+        return ["No civilian fatalities were recorded in the units and months studied."]
+    shares = []
+    for col in panel.column_names:
+        if col.startswith(CATEGORY_PREFIX):
+            value = int(pc.sum(panel[col]).as_py() or 0)
+            if value:
+                shares.append((value, col[len(CATEGORY_PREFIX) :].replace("_", " ")))
+    shares.sort(reverse=True)
+    parts = ", ".join(f"{name} {value / total:.0%}" for value, name in shares[:3])
+    facts.append(f"{total:,} civilian fatalities in all; by perpetrator: {parts}.")
+    months = panel.group_by("period").aggregate([("civilian_fatalities", "sum")]).to_pylist()
+    # the earliest of equally deadly months, so the sentence does not depend on row order
+    worst = max(months, key=lambda r: (r["civilian_fatalities_sum"] or 0, -_as_date(r["period"]).toordinal()))
+    facts.append(
+        f"The deadliest month for civilians was {_as_date(worst['period']):%B %Y} "
+        f"({int(worst['civilian_fatalities_sum']):,} civilian fatalities)."
+    )
+    radius = _radius_label(max(radii_km))
+    column = f"copresence_{radius}km"
+    if column in panel.column_names:
+        together = pc.equal(panel[column], 1)
+        share_rows = pc.mean(pc.cast(together, pa.float64())).as_py() or 0.0
+        harm_there = int(pc.sum(pc.filter(panel["civilian_fatalities"], together)).as_py() or 0)
+        facts.append(
+            f"Peacekeeping and counterterrorism sites were both within {radius} km in {share_rows:.1%} of "
+            f"unit-months, which saw {harm_there / total:.1%} of civilian fatalities."
+        )
+    return facts
+
+
 def _by_unit_year(panel: pa.Table, column: str, how: str) -> tuple[dict, dict]:
     years = pc.year(panel["period"])
     table = pa.table({"unit_id": pc.cast(panel["unit_id"], pa.string()), "year": years, "v": panel[column]})
