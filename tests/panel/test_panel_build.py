@@ -322,3 +322,19 @@ def test_unmatched_sites_are_counted_not_used(helpers):
     # the site starts 2013-01-01 but its intervention only on 2013-03-01: clipped
     assert gao.present_peacekeeping_25km.tolist() == [0, 0, 1, 1, 1, 1]
     assert gao.troops_peacekeeping_25km.max() == 5
+
+
+def test_undated_and_unlocated_events_are_counted(helpers):
+    ev = helpers.events(
+        [
+            {"date_start": None, "lat": GAO[0], "lon": GAO[1], "fatalities_best": 5},
+            {"date_start": D(2013, 2, 1), "lat": None, "lon": None, "fatalities_best": 6},
+            {"date_start": D(2013, 2, 1), "lat": 48.85, "lon": 2.35, "fatalities_best": 7},  # Paris
+            {"date_start": D(2013, 2, 1), "lat": GAO[0], "lon": GAO[1], "fatalities_best": 8},
+        ]
+    )
+    reg = helpers.registry()
+    table = build_panel(ev, registry_sites(reg), reg, PanelSpec(start=D(2013, 1, 1), end=D(2013, 6, 30)))
+    counts = json.loads(table.schema.metadata[b"entangle"])["counts"]
+    assert (counts["dropped_undated"], counts["outside_units"], counts["events_assigned"]) == (1, 2, 1)
+    assert table.column("fatalities").to_numpy().sum() == 8

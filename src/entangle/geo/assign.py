@@ -139,6 +139,8 @@ def assign_events(
     )
     lat = pc.fill_null(events.column("lat").cast(pa.float64()), np.nan).to_numpy()
     lon = pc.fill_null(events.column("lon").cast(pa.float64()), np.nan).to_numpy()
+    undated = np.isnat(ds)
+    de[undated] = ds[undated] = np.datetime64(start, "D")  # placeholders; undated events are dropped
     span = (de - ds).astype(np.int64) + 1
     bad_dates = span < 1
     if bad_dates.any():
@@ -149,11 +151,12 @@ def assign_events(
     pos = np.full(n, -1, dtype=np.int64)
     pos[located] = units.locate(lat[located], lon[located])
 
-    keep = np.ones(n, dtype=bool)
+    keep = ~undated
     if rule.rule == "drop":
         keep &= ~(loc_imprecise | date_imprecise)
     stats = {
         "events_in": n,
+        "dropped_undated": int(undated.sum()),
         "dropped_imprecise_location": int((loc_imprecise & (rule.rule == "drop")).sum()),
         "dropped_imprecise_date": int((date_imprecise & ~loc_imprecise & (rule.rule == "drop")).sum()),
     }

@@ -15,11 +15,15 @@ from entangle.errors import PanelError
 def session():
     """The active SparkSession, or a local one (all cores, UI off)."""
     try:
+        import pyspark
         from pyspark.sql import SparkSession
     except ImportError:
         raise PanelError(
             "engine spark", "pyspark is not installed", "pip install 'entangle[spark]'"
         ) from None
+    if int(pyspark.__version__.split(".")[0]) < 4:
+        # createDataFrame(pyarrow.Table) and DataFrame.toArrow() arrived in PySpark 4.0
+        raise PanelError("engine spark", f"needs pyspark >= 4.0 (found {pyspark.__version__})", "upgrade it")
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
