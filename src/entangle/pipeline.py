@@ -213,6 +213,7 @@ class _Stages:
                 # A plain line, not a live spinner: stages show their own progress bars.
                 self.console.print(f"  [bold]…[/] {name:<10} working")
                 detail = compute(tmp)
+                (tmp / "detail.txt").write_text(detail, encoding="utf-8")
                 shutil.rmtree(folder, ignore_errors=True)
                 os.replace(tmp, folder)
             finally:
@@ -220,8 +221,6 @@ class _Stages:
         else:
             marker = folder / "detail.txt"
             detail = marker.read_text(encoding="utf-8") if marker.exists() else ""
-        if not cached:
-            (folder / "detail.txt").write_text(detail, encoding="utf-8")
         seconds = time.perf_counter() - t0
         self.runs.append(StageRun(name, key, cached, seconds, detail))
         state = "[dim]cached[/]" if cached else "[green]done[/]"
@@ -273,11 +272,15 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
     )
     has_events = json.loads((src_dir / "summary.json").read_text())["events"] > 0
     if not has_events:
+        why = (
+            "the event files loaded no event"
+            if files
+            else "the study names no event file, none is in the local cache, and none could be downloaded"
+        )
         notices.insert(
             0,
-            "No event data was available: the study names no event file, none is in the local cache, and "
-            "none could be downloaded. Civilian-harm outcomes, maps of harm and estimates are therefore "
-            "missing; the registry, mandates, deployments and network are shown in full.",
+            f"No event data was available: {why}. Civilian-harm outcomes, maps of harm and estimates are "
+            "therefore missing; the registry, mandates, deployments and network are shown in full.",
         )
 
     # panel

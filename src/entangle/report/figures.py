@@ -80,8 +80,10 @@ def timeline(data, left: int = 170, width: int = 1000) -> str:
 
     # Civilian fatalities by perpetrator: stacked monthly bars.
     harm_h = 150
+    period = data.study.get("period", "month")
+    span_months = {"month": 1, "quarter": 3, "year": 12}.get(period, 1)
     parts.append(
-        f'<text x="{left}" y="{y}" class="head">Civilian fatalities per month, by perpetrator</text>'
+        f'<text x="{left}" y="{y}" class="head">Civilian fatalities per {period}, by perpetrator</text>'
     )
     y += 8
     months: dict[int, dict[str, float]] = defaultdict(dict)
@@ -96,7 +98,7 @@ def timeline(data, left: int = 170, width: int = 1000) -> str:
                 f'<line x1="{left}" x2="{width - 10}" y1="{fmt(yv(t))}" y2="{fmt(yv(t))}" class="grid"/>'
                 f'<text x="{left - 6}" y="{fmt(yv(t) + 4)}" class="tick" text-anchor="end">{t:g}</text>'
             )
-        bar_w = max(x(1) - x(0) - 0.5, 0.8)
+        bar_w = max(x(span_months) - x(0) - 0.5, 0.8)
         for m, cats in sorted(months.items()):
             base = 0.0
             label = dt.date(m // 12, m % 12 + 1, 1).strftime("%b %Y")
