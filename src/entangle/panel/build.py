@@ -238,6 +238,7 @@ def _prepare(
     types = sorted(set(pc.unique(assigned.column("violence_type")).to_pylist()))
     exprs = outcome_exprs(types)
     sparse = run({"assigned": assigned}, {"outcomes": outcomes_sql(exprs)})["outcomes"]
+    ordered = sparse.sort_by([("period_idx", "ascending"), ("unit_idx", "ascending")])
     site_arrays, site_counts = resolve_sites(sites, registry)
     counts.update(site_counts)
     return _Prepared(
@@ -246,11 +247,21 @@ def _prepare(
         ends=_period_ends(starts, spec.period),
         outcomes=list(exprs),
         integer_outcomes=spec.imprecision.rule != "spread",
-        sparse=sparse.sort_by([("period_idx", "ascending"), ("unit_idx", "ascending")]),
+        sparse=_rounded(ordered) if spec.imprecision.rule != "spread" else ordered,
         sites=site_arrays,
         ties=resolve_ties(registry),
         counts=counts,
         radii=spec.radii_km,
+    )
+
+
+def _rounded(table: pa.Table) -> pa.Table:
+    """Outcome sums rounded to the nearest integer (they are integers up to float summation)."""
+    return pa.table(
+        {
+            name: pc.round(col) if name not in ("unit_idx", "period_idx") else col
+            for name, col in zip(table.column_names, table.columns, strict=True)
+        }
     )
 
 
@@ -309,7 +320,8 @@ def _batches(prep: _Prepared, progress=None) -> Iterator[pa.RecordBatch]:
         }
         for j, name in enumerate(prep.outcomes):
             values = out[:, j]
-            cols[name] = pa.array(np.rint(values).astype(np.int64) if prep.integer_outcomes else values)
+            # the sums are exact integers under drop/point (weights 1; rounded once in _prepare)
+            cols[name] = pa.array(values.astype(np.int64) if prep.integer_outcomes else values)
         for name, values in exp.items():
             cols[name] = pa.array(values, from_pandas=name.startswith("dist_km_"))
         for j, name in enumerate(lag_names):
