@@ -1,0 +1,162 @@
+"""Public entry points: ``estimate`` (one model on a panel frame) and ``estimate_study``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from entangle import __version__
+from entangle.errors import EstimateError
+from entangle.estimate import did, dose, event_study, spillover, twfe
+from entangle.estimate.data import prepare, read_panel
+from entangle.estimate.inference.conley import DEFAULT_CUTOFF_KM
+from entangle.estimate.inference.ri import DEFAULT_DRAWS, DEFAULT_SEED
+from entangle.estimate.linear import fixef_columns
+from entangle.estimate.result import Result
+
+DESIGNS = {"twfe": twfe, "event-study": event_study, "did": did, "dose": dose, "spillover": spillover}
+INFERENCE = ("cluster", "conley", "ri")
+COMMON_OPTIONS: dict[str, Any] = {
+    "lag": 0,
+    "fixef": "",
+    "conley_km": DEFAULT_CUTOFF_KM,
+    "conley_kernel": "bartlett",
+    "conley_lag": -1,  # -1: every period, uniform weights (the time part is clustering by unit)
+    "conley_lag_kernel": "uniform",
+    "ri_draws": DEFAULT_DRAWS,
+    "ri_pool": "treated",
+    "seed": DEFAULT_SEED,
+}
+KERNELS = ("bartlett", "uniform")
+
+
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    """Options from the command line arrive as strings; give them the type of their default."""
+    if isinstance(default, bool):
+        if isinstance(value, str):
+            if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise EstimateError(f"--option {name}", f"{value!r} is not true/false", f"e.g. {name}=true")
+            return value.lower() in ("true", "1", "yes")
+        return bool(value)
+    if isinstance(default, (int, float)):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise EstimateError(
+                f"--option {name}", f"{value!r} is not a number", f"e.g. {name}={default}"
+            ) from None
+        if isinstance(default, int) and not number.is_integer():
+            raise EstimateError(
+                f"--option {name}", f"{value!r} is not a whole number", f"e.g. {name}={default}"
+            )
+        return int(number) if isinstance(default, int) else number
+    return str(value)
+
+
+def resolve_options(design: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Defaults for the design, overridden by ``options``; unknown names are an error."""
+    if design not in DESIGNS:
+        raise EstimateError("--design", f"unknown design {design!r}", f"one of {', '.join(DESIGNS)}")
+    defaults = COMMON_OPTIONS | DESIGNS[design].OPTIONS
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise EstimateError(
+            f"--option {unknown[0]}",
+            f"not an option of the {design} design",
+            f"options: {', '.join(sorted(defaults))}",
+        )
+    resolved = defaults | {k: _coerce(k, v, defaults[k]) for k, v in options.items()}
+    for key in ("conley_kernel", "conley_lag_kernel"):
+        if resolved[key] not in KERNELS:
+            raise EstimateError(f"--option {key}", f"unknown kernel {resolved[key]!r}", "bartlett or uniform")
+    if resolved["ri_draws"] < 19:
+        raise EstimateError("--option ri_draws", "too few draws for a p-value", "use ri_draws >= 99")
+    return resolved
+
+
+def estimate(
+    panel_df: pd.DataFrame,
+    design: str,
+    outcome: str,
+    treatment: str,
+    unit: str = "unit_id",
+    time: str = "period",
+    cluster: str | None = None,
+    controls: tuple[str, ...] | list[str] = (),
+    inference: str = "cluster",
+    *,
+    metadata: dict | None = None,
+    progress: bool = False,
+    **options: Any,
+) -> Result:
+    """Estimate one model on a panel (one row per unit × period) and return a ``Result``.
+
+    ``metadata`` is the panel's ``entangle`` Parquet metadata when known (marks synthetic panels).
+    ``options`` are design options (see docs/estimation.md), e.g. ``leads=4``, ``conley_km=50``.
+    """
+    if inference not in INFERENCE:
+        raise EstimateError("--inference", f"unknown method {inference!r}", f"one of {', '.join(INFERENCE)}")
+    resolved = resolve_options(design, options)
+    module = DESIGNS[design]
+    extra_cols = tuple(c for c in fixef_columns(resolved["fixef"]) if c not in (unit, time))
+    if inference == "ri" and resolved["ri_pool"] not in ("treated", "all"):
+        extra_cols += (resolved["ri_pool"],)
+    synthetic = bool((metadata or {}).get("synthetic"))
+    panel = prepare(
+        panel_df,
+        outcome,
+        treatment,
+        unit=unit,
+        time=time,
+        cluster=cluster,
+        controls=tuple(controls),
+        lag=int(resolved["lag"]),
+        need_coordinates=inference == "conley" or getattr(module, "NEEDS_COORDINATES", False),
+        extra_columns=extra_cols,
+        synthetic=synthetic,
+    )
+    fit = module.fit(panel, inference, resolved, progress)
+    warnings = [*panel.warnings, *fit.warnings]
+    if synthetic:
+        warnings.insert(0, "synthetic panel (entangle simulate): not real data")
+    return Result(
+        design=design,
+        outcome=outcome,
+        treatment=treatment,
+        inference=inference,
+        n_obs=panel.n_obs,
+        n_units=panel.n_units,
+        n_clusters=panel.n_clusters,
+        estimates=fit.estimates,
+        formula=fit.formula,
+        panel_hash=panel.panel_hash,
+        entangle_version=__version__,
+        warnings=warnings,
+        options={"unit": unit, "time": time, "cluster": panel.cluster, "controls": list(controls)} | resolved,
+        extra=fit.extra,
+        synthetic=synthetic,
+    )
+
+
+def estimate_file(path: str | os.PathLike[str], **kwargs: Any) -> Result:
+    """``estimate`` on a Parquet panel file (its metadata marks synthetic panels)."""
+    frame, meta = read_panel(path)
+    return estimate(frame, metadata=meta, **kwargs)
+
+
+def estimate_study(
+    study, panel_path: str | os.PathLike[str], dask: str | None = None, progress: bool = True
+) -> list[Result]:
+    """Run every model the study lists, then its grid (locally or on Dask), on one panel file."""
+    from entangle.estimate.grid import expand_grid, run_specs, spec_from_model
+
+    specs = [spec_from_model(model) for model in study.models]
+    if study.grid is not None:
+        specs += expand_grid(study.grid)
+    if not specs:
+        raise EstimateError(str(study.path or "study"), "lists no models and no grid", "add [[study.models]]")
+    frame, meta = read_panel(Path(panel_path))
+    return run_specs(frame, specs, metadata=meta, dask=dask, progress=progress)
