@@ -338,3 +338,37 @@ def test_undated_and_unlocated_events_are_counted(helpers):
     counts = json.loads(table.schema.metadata[b"entangle"])["counts"]
     assert (counts["dropped_undated"], counts["outside_units"], counts["events_assigned"]) == (1, 2, 1)
     assert table.column("fatalities").to_numpy().sum() == 8
+
+
+def test_conservation_per_source_and_year(helpers):
+    """Precise events: per source and year, the panel's fatalities equal the events' (by hand)."""
+    rows = [
+        {"source": "acled", "date_start": D(2012, 5, 1), "lat": GAO[0], "lon": GAO[1], "fatalities_best": 3},
+        {
+            "source": "acled",
+            "date_start": D(2013, 7, 1),
+            "lat": MOPTI[0],
+            "lon": MOPTI[1],
+            "fatalities_best": 4,
+        },
+        {"source": "ucdp", "date_start": D(2012, 5, 2), "lat": GAO[0], "lon": GAO[1], "fatalities_best": 10},
+        {"source": "ucdp", "date_start": D(2013, 1, 9), "lat": GAO[0], "lon": GAO[1], "fatalities_best": 20},
+        {
+            "source": "ucdp",
+            "date_start": D(2013, 1, 9),
+            "lat": GAO[0],
+            "lon": GAO[1],
+            "fatalities_best": 99,
+            "geo_precision": 4,
+        },  # imprecise: dropped
+    ]
+    ev = helpers.events(rows)
+    reg = helpers.registry()
+    expect = {"acled": {2012: 3, 2013: 4}, "ucdp": {2012: 10, 2013: 20}}
+    for source, by_year in expect.items():
+        spec = PanelSpec(start=D(2012, 1, 1), end=D(2013, 12, 31), sources=(source,))
+        df = build_panel(ev, registry_sites(reg), reg, spec).to_pandas()
+        got = df.groupby(df.period.map(lambda p: p.year)).fatalities.sum().to_dict()
+        assert got == by_year
+    both = build_panel(ev, registry_sites(reg), reg, PanelSpec(start=D(2012, 1, 1), end=D(2013, 12, 31)))
+    assert both.column("fatalities").to_numpy().sum() == 37

@@ -63,6 +63,9 @@ def register(app: typer.Typer) -> None:
         radius: list[float] | None = typer.Option(None, "--radius", help="Exposure radius in km (repeat)."),
         extent: list[str] | None = typer.Option(None, "--extent", help="ISO3 country outline (repeat)."),
         imprecision: Rule | None = typer.Option(None, "--imprecision", help="drop | point | spread"),
+        source: list[str] | None = typer.Option(
+            None, "--source", help="Use only events from this source (repeat; default: all in the store)."
+        ),
         spread_over: str | None = typer.Option(
             None, "--spread-over", help="FILE:IDCOL admin polygons for --imprecision spread on grid/H3 units."
         ),
@@ -102,6 +105,7 @@ def register(app: typer.Typer) -> None:
             imprecision=rule,
             extent=tuple(extent) if extent else spec.extent,
             spread_over=spread_over or spec.spread_over,
+            sources=tuple(source) if source else spec.sources,
         )
         spec.validate()
         console = Console(stderr=True)

@@ -50,6 +50,9 @@ class PanelSpec:
     imprecision: ImprecisionRule = dataclasses.field(default_factory=ImprecisionRule)
     extent: tuple[str, ...] = ()
     spread_over: str | None = None  # "FILE:IDCOL": admin polygons for the spread rule
+    # Event sources to use (e.g. ("acled",)); empty = all. UCDP and ACLED record many of the same
+    # events, so a store holding both would count them twice: choose one per panel.
+    sources: tuple[str, ...] = ()
 
     @classmethod
     def from_study(cls, study) -> PanelSpec:
@@ -91,6 +94,7 @@ class PanelSpec:
             "imprecision": dataclasses.asdict(self.imprecision),
             "extent": list(self.extent),
             "spread_over": self.spread_over,
+            "event_sources": list(self.sources),
         }
 
 
@@ -225,6 +229,8 @@ def _prepare(
         kind, _, _ = parse_unit(spec.unit)
         shape = None if kind == "admin" else outline(list(spec.extent) or list(registry.theatre.country_iso3))
         units = make_units(spec.unit, shape)
+    if spec.sources:
+        events = events.filter(pc.is_in(events.column("source"), pa.array(list(spec.sources), pa.string())))
     layer = None
     if spec.spread_over:
         file, _, col = spec.spread_over.rpartition(":")
