@@ -498,6 +498,9 @@ def _estimates_stage(study: Study, panel_dir: Path | None, folder: Path) -> str:
 
 
 def _network_years(study: Study, count: int = 4) -> list[int]:
+    """The study's chosen years, else ``count`` years evenly spaced over the study."""
+    if study.report.network_years:
+        return sorted(set(study.report.network_years))
     first, last = study.start.year, study.end.year
     if last - first + 1 <= count:
         return list(range(first, last + 1))

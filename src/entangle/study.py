@@ -85,6 +85,14 @@ class Grid(_Model):
     lags: list[int] = Field(default_factory=lambda: [0])
 
 
+class Report(_Model):
+    """What the report shows where a choice is needed."""
+
+    network_years: list[int] = Field(
+        default_factory=list, description="years of the network panels (default: four, evenly spaced)"
+    )
+
+
 class Study(_Model):
     name: str
     theatre: str = "mali"
@@ -99,6 +107,7 @@ class Study(_Model):
     exposure: Exposure = Field(default_factory=Exposure)
     models: list[Model] = Field(default_factory=list)
     grid: Grid | None = None
+    report: Report = Field(default_factory=Report)
     path: Path | None = Field(default=None, exclude=True)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -115,6 +124,13 @@ class Study(_Model):
         if self.end < self.start:
             raise StudyError(
                 "study.to", f"{self.end} is before 'from' ({self.start})", "make 'to' later than 'from'"
+            )
+        outside = [y for y in self.report.network_years if not self.start.year <= y <= self.end.year]
+        if outside:
+            raise StudyError(
+                "study.report.network_years",
+                f"{outside[0]} is outside the study's years {self.start.year}-{self.end.year}",
+                "choose years within 'from' and 'to'",
             )
         return self
 

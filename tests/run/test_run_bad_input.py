@@ -116,3 +116,12 @@ def test_bad_model_option_fails_before_any_work(cli, tmp_path):
         in stderr
     )
     assert not (tmp_path / "out").exists() and not (tmp_path / "cache").exists()
+
+
+def test_network_year_outside_the_study(cli, tmp_path):
+    path = tmp_path / "study.toml"
+    path.write_text(study_text() + "[study.report]\nnetwork_years = [2013, 2019]\n")
+    code, _, stderr = cli("run", path, "--out", tmp_path / "out")
+    assert code == 2
+    assert "study.report.network_years: 2019 is outside the study's years 2013-2014" in stderr
+    assert not (tmp_path / "out").exists()
