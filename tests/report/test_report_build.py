@@ -214,3 +214,15 @@ def test_headline_facts_by_hand():
         "Peacekeeping and counterterrorism sites were both within 50 km in 25.0% of unit-months, "
         "which saw 16.7% of civilian fatalities."
     )
+
+
+def test_short_names_for_lanes_and_nodes():
+    from entangle.report.figures import _short
+
+    assert (
+        _short("United Nations Multidimensional Integrated Stabilization Mission in Mali (MINUSMA)")
+        == "MINUSMA"
+    )
+    assert _short("Opération Barkhane", 12) == "Barkhane"  # generic prefix dropped only when too long
+    assert _short("Opération Barkhane", 26) == "Opération Barkhane"
+    assert _short("Wagner Group / Africa Corps", 12) == "Wagner Grou…"

@@ -178,11 +178,16 @@ def timeline(data, left: int = 170, width: int = 1000) -> str:
     )
 
 
+GENERIC_PREFIX = re.compile(r"^(Op[ée]ration|Operation|Task Force|Mission)\s+", re.IGNORECASE)
+
+
 def _short(name: str, size: int = 14) -> str:
     """A name's own abbreviation when it gives one ('... (MINUSMA)' -> 'MINUSMA'), else truncated."""
     match = re.search(r"\(([^()]{2,24})\)\s*$", name)
     if match:
         name = match.group(1)
+    elif len(name) > size:
+        name = GENERIC_PREFIX.sub("", name)  # 'Opération Barkhane' -> 'Barkhane'
     return name if len(name) <= size else name[: size - 1] + "…"
 
 
