@@ -140,20 +140,13 @@ def _estimate_rows(data: ReportData) -> list[dict]:
 
 
 def _bbox(data: ReportData) -> tuple[float, float, float, float] | None:
-    lons, lats = [], []
-    for ring in data.outline:
-        lons += [p[0] for p in ring]
-        lats += [p[1] for p in ring]
-    if not lons:
-        for unit in data.units:
-            for ring in unit["rings"]:
-                lons += [p[0] for p in ring]
-                lats += [p[1] for p in ring]
-    if not lons:
-        lons = [s["lon"] for s in data.sites]
-        lats = [s["lat"] for s in data.sites]
-    if not lons:
+    """The box that holds the outline, every unit and every site (units may spill over the border)."""
+    points = [p for ring in data.outline for p in ring]
+    points += [p for unit in data.units for ring in unit["rings"] for p in ring]
+    points += [(s["lon"], s["lat"]) for s in data.sites]
+    if not points:
         return None
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
     pad = 0.3
     return min(lons) - pad, min(lats) - pad, max(lons) + pad, max(lats) + pad
 
