@@ -270,7 +270,14 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
         lambda d: (d / "provenance.json").exists(),
         lambda d: _sources_stage(files, deployments, registry, d),
     )
-    has_events = json.loads((src_dir / "summary.json").read_text())["events"] > 0
+    summary = json.loads((src_dir / "summary.json").read_text())
+    has_events = summary["events"] > 0
+    if len(summary.get("event_sources", [])) > 1:
+        notices.append(
+            f"Events from {len(summary['event_sources'])} sources ({', '.join(summary['event_sources'])}) "
+            "are added together; UCDP and ACLED record many of the same events, so counts may include "
+            "the same event twice. Use one event source per study to avoid it."
+        )
     if not has_events:
         why = (
             "the event files loaded no event"
@@ -432,7 +439,9 @@ def _sources_stage(files, deployments, registry, folder: Path) -> str:
     }
     (folder / "provenance.json").write_text(json.dumps(provenance, indent=2), encoding="utf-8")
     events = tables["events"].num_rows
-    (folder / "summary.json").write_text(json.dumps({"events": events}), encoding="utf-8")
+    event_sources = sorted(set(tables["events"].column("source").to_pylist())) if events else []
+    summary = {"events": events, "event_sources": event_sources}
+    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
     sites, rejected = tables["sites"].num_rows, tables["rejects"].num_rows
     return f"{events:,} events, {sites:,} deployment sites, {rejected:,} rejected rows"
 
