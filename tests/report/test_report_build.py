@@ -88,7 +88,11 @@ def test_priogrid_shapes_are_half_degree_boxes():
 def test_main_term_and_sentence():
     result = sample_result()
     assert main_term(result)["term"] == "copresence_50km"
-    text = describe_result(result)
+    text = describe_result(result, "month")
+    assert text.startswith(
+        "Two-way fixed effects (unit-clustered errors): Having peacekeeping and counterterrorism sites both "
+        "within 50 km (copresence_50km) is associated with 1.5 more civilian fatalities per unit and month"
+    )
     assert (
         "1.5 more civilian fatalities" in text and "95% CI 0.52 to 2.48" in text and "excludes zero" in text
     )

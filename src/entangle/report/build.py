@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import math
 import os
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import jinja2
 from entangle import __version__
 from entangle.atomic import write_text
 from entangle.report import figures
+from entangle.report.assemble import CATEGORY_PREFIX
 from entangle.report.data import ReportData
 from entangle.report.svg import CATEGORY_COLOURS, KIND_COLOURS, TIE_COLOURS
 
@@ -60,7 +62,35 @@ def result_label(result: dict) -> str:
     return f"{result['outcome']} ~ {result['treatment']} ({result['design']}, {inference})"
 
 
-def describe_result(result: dict) -> str:
+# Plain words for the panel's column families (docs/architecture.md); anything else keeps its name.
+_TREATMENT_WORDS = (
+    (re.compile(r"copresence_(\w+)km"), "Having peacekeeping and counterterrorism sites both within {0} km"),
+    (re.compile(r"entanglement_(\w+)km"), "Each extra point of the entanglement index within {0} km"),
+    (re.compile(r"present_(\w+)_(\w+)km"), "Having a {0} site within {1} km"),
+    (re.compile(r"troops_(\w+)_(\w+)km"), "Each extra {0} soldier within {1} km"),
+    (re.compile(r"dist_km_(\w+)"), "Each extra km to the nearest {0} site"),
+)
+
+
+def treatment_words(column: str) -> str:
+    for pattern, words in _TREATMENT_WORDS:
+        match = pattern.fullmatch(column)
+        if match:
+            parts = [
+                g.replace("_", " ").replace("p", ".") if g[0].isdigit() else g.replace("_", " ")
+                for g in match.groups()
+            ]
+            return words.format(*parts) + f" ({column})"
+    return column
+
+
+def outcome_words(column: str) -> str:
+    if column.startswith(CATEGORY_PREFIX):
+        return f"civilian fatalities by {column[len(CATEGORY_PREFIX) :].replace('_', ' ')} perpetrators"
+    return column.replace("_", " ")
+
+
+def describe_result(result: dict, period: str = "period") -> str:
     """One plain-language sentence for a model's main estimate."""
     est = main_term(result)
     design = DESIGN_NAMES.get(result["design"], result["design"])
@@ -71,8 +101,8 @@ def describe_result(result: dict) -> str:
     lo, hi = est.get("ci_low"), est.get("ci_high")
     direction = "more" if est["estimate"] >= 0 else "fewer"
     text = (
-        f"{design.capitalize()} ({inference}): {result['treatment']} is associated with "
-        f"{_num(abs(est['estimate']))} {direction} {result['outcome'].replace('_', ' ')} per unit and period "
+        f"{design.capitalize()} ({inference}): {treatment_words(result['treatment'])} is associated with "
+        f"{_num(abs(est['estimate']))} {direction} {outcome_words(result['outcome'])} per unit and {period} "
         f"(95% CI {_num(lo)} to {_num(hi)}"
         + (f", p = {_num(est.get('p_value'), 2)}" if est.get("p_value") is not None else "")
         + f"; {result.get('n_obs', 0):,} observations, {result.get('n_units', 0):,} units)."
@@ -198,7 +228,11 @@ def build_html(data: ReportData) -> str:
         "d": data,
         "version": data.versions.get("entangle", __version__),
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "summary": [describe_result(r) for r in data.estimates if main_term(r) is not None][:6],
+        "summary": [
+            describe_result(r, data.study.get("period", "period"))
+            for r in data.estimates
+            if main_term(r) is not None
+        ][:6],
         "caveats": caveats(data),
         "timeline": figures.timeline(data),
         "kind_legend": figures.legend(KIND_COLOURS, kinds_present),
