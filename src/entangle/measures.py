@@ -144,13 +144,11 @@ class _Nearest:
             changed.append(rows)
         if len(added):
             dots = self.sites[added] @ self.cells_t
-            # row by row: argmax over axis 0 of a (k, n) array is strided and ~10x slower
-            best, pick = self.best_dot.copy(), self.best_site.copy()
-            for i, site in enumerate(added):
-                closer = dots[i] > best
-                best[closer], pick[closer] = dots[i][closer], site
-            better = np.flatnonzero(pick != self.best_site)
-            self.best_dot, self.best_site = best, pick
+            # max over the new sites first (a fast reduction), argmax only where a new site wins
+            better = np.flatnonzero(dots.max(axis=0) > self.best_dot)
+            j = np.argmax(dots[:, better], axis=0)
+            self.best_dot[better] = dots[j, better]
+            self.best_site[better] = added[j]
             changed.append(better)
         self._refresh_km(np.unique(np.concatenate(changed)))
 
