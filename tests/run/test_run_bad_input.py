@@ -125,3 +125,16 @@ def test_network_year_outside_the_study(cli, tmp_path):
     assert code == 2
     assert "study.report.network_years: 2019 is outside the study's years 2013-2014" in stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_unreadable_event_file_writes_nothing(cli, tmp_path):
+    bad = tmp_path / "events.csv"
+    bad.write_bytes(b"\x00\x01\x02 not a csv \xff\xfe")
+    path = tmp_path / "study.toml"
+    path.write_text(study_text() + f'[[study.sources.events]]\nsource = "acled"\npath = "{bad}"\n')
+    out = tmp_path / "out"
+    code, _, stderr = cli("run", path, "--out", out)
+    assert code == 2
+    lines = stderr.strip().splitlines()
+    assert lines[-1].startswith("error: ") and str(bad) in lines[-1]
+    assert not out.exists()
