@@ -31,6 +31,7 @@ COMMON_OPTIONS: dict[str, Any] = {
     "seed": DEFAULT_SEED,
 }
 KERNELS = ("bartlett", "uniform")
+MODEL_KEYS = ("unit", "time", "cluster")  # a study model may name these columns in its options
 
 
 def _coerce(name: str, value: Any, default: Any) -> Any:
@@ -61,6 +62,7 @@ def resolve_options(design: str, options: dict[str, Any]) -> dict[str, Any]:
     if design not in DESIGNS:
         raise EstimateError("--design", f"unknown design {design!r}", f"one of {', '.join(DESIGNS)}")
     defaults = COMMON_OPTIONS | DESIGNS[design].OPTIONS
+    options = {k: v for k, v in options.items() if k not in MODEL_KEYS}  # a study model's columns
     unknown = sorted(set(options) - set(defaults))
     if unknown:
         raise EstimateError(

@@ -97,7 +97,8 @@ def read_panel(path: str | Path) -> tuple[pd.DataFrame, dict]:
         meta = json.loads(raw) if raw else {}
     except json.JSONDecodeError:
         meta = {}
-    return table.to_pandas(), meta if isinstance(meta, dict) else {}
+    # DATE columns as datetime64, not Python date objects: ~10x faster to factorize on big panels
+    return table.to_pandas(date_as_object=False), meta if isinstance(meta, dict) else {}
 
 
 def _require_column(df: pd.DataFrame, name: str, role: str) -> pd.Series:
@@ -247,7 +248,10 @@ def prepare(
     if controls:
         _check_collinear(d, x, controls, treatment)
 
-    cluster_code, _ = pd.factorize(sel(cluster_s.to_numpy()), sort=True)
+    if cluster == unit:
+        cluster_code = unit_code
+    else:
+        cluster_code, _ = pd.factorize(sel(cluster_s.to_numpy()), sort=True)
     n_clusters = int(cluster_code.max()) + 1
     if n_clusters < MIN_CLUSTERS:
         raise EstimateError(

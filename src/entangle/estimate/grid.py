@@ -15,10 +15,10 @@ from typing import Any
 import pandas as pd
 
 from entangle.errors import EntangleError, EstimateError
+from entangle.estimate.api import MODEL_KEYS as _MODEL_KEYS
 from entangle.estimate.result import Result
 
 Spec = dict[str, Any]
-_MODEL_KEYS = ("unit", "time", "cluster")
 
 
 def spec_from_model(model) -> Spec:

@@ -41,6 +41,14 @@ def build(panel: Panel, options: dict[str, Any]) -> Build:
             "use --design dose for amounts",
         )
     own, near, far = terms(panel, options)
+    ring1, ring2 = ring_exposure(panel.matrix(panel.d), panel.lat, panel.lon, r1, r2)
+    for ring, name, radius in ((ring1, near, "r1_km"), (ring2, far, "r2_km")):
+        if not ring.any():
+            raise EstimateError(
+                f"--option {radius}",
+                f"no untreated unit has a treated unit in ring {name}",
+                "use radii larger than the distance between neighbouring unit centroids",
+            )
 
     def regressors(matrix: np.ndarray) -> dict[str, np.ndarray]:
         ring1, ring2 = ring_exposure(matrix, panel.lat, panel.lon, r1, r2)
