@@ -500,6 +500,9 @@ def _estimates_stage(study: Study, panel_dir: Path | None, folder: Path) -> str:
         from entangle.estimate.api import estimate_study
 
         results = [r.to_dict() for r in estimate_study(study, panel_dir / "panel.parquet")]
+        # estimate_study returns the listed models first, then the grid's cells
+        for k, result in enumerate(results):
+            result["grid"] = k >= len(study.models)
     (folder / "estimates.json").write_text(
         json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8"
     )
@@ -570,7 +573,6 @@ def _report_stage(study, registry, reg_dir, src_dir, panel_dir, est_dir, notices
         layers=assemble.map_layers(panel, study.exposure.radii_km) if panel is not None else [],
         outline=_outline_rings(extent),
         estimates=estimates,
-        grid=study.grid is not None,
         sources=assemble.provenance_records(provenance),
         rejects=assemble.rejects_summary(pq.read_table(src_dir / "rejects.parquet"), provenance),
         unmapped=json.loads((src_dir / "unmapped.json").read_text())[:40],

@@ -187,15 +187,22 @@ def test_specification_curve_when_a_grid_ran():
                 "p_value": 0.01,
             }
         ]
+        result["grid"] = True
         grid.append(result)
-    html = build_html(make_data(estimates=grid, grid=True))
+    html = build_html(make_data(estimates=grid))
     assert "Specification curve" in html
     curve = html.split('aria-label="Specification curve"')[1].split("</svg>")[0]
     # sorted by estimate; the interval of 0.2 (0.0 to 0.4) touches zero so only two are filled
     tips = re.findall(r"<title>([^<]+)</title>", curve)
     assert [t.split(": ")[1] for t in tips] == ["-0.5", "0.2", "1"]
     assert curve.count('class="pt sig"') == 2
-    assert "Specification curve" not in build_html(make_data(estimates=grid, grid=False))
+    # only the treatment varies, so one indicator row per treatment with one mark each
+    assert (
+        curve.count('class="mark"') == 3 and ">treatment</text>" in curve and ">outcome</text>" not in curve
+    )
+    assert "3 grid specifications" in html
+    listed = [{**r, "grid": False} for r in grid]  # the same models listed one by one: no curve
+    assert "Specification curve" not in build_html(make_data(estimates=listed))
 
 
 def test_too_many_units_are_not_drawn(monkeypatch):

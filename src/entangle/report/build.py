@@ -160,12 +160,23 @@ def _layers_json(data: ReportData) -> str:
     return json.dumps(payload, separators=(",", ":")).replace("</", "<\\/")
 
 
-def _estimate_rows(data: ReportData) -> list[dict]:
+def _estimate_rows(results: list[dict]) -> list[dict]:
     rows = []
-    for result in data.estimates:
+    for result in results:
         est = main_term(result)
         if est is not None:
-            rows.append({**est, "label": result_label(result)})
+            lag = (result.get("options") or {}).get("lag")
+            label = result_label(result) + (f", lag {lag}" if lag else "")
+            rows.append(
+                {
+                    **est,
+                    "label": label,
+                    "outcome": result["outcome"],
+                    "treatment": result["treatment"],
+                    "design": result["design"],
+                    "lag": lag or 0,
+                }
+            )
     return rows
 
 
@@ -222,16 +233,17 @@ def build_html(data: ReportData) -> str:
     draw_units = len(data.units) <= MAX_MAP_UNITS
     assets = resources.files("entangle.report") / "templates"
     years = list(range(data.study["start"].year, data.study["end"].year + 1))
-    coef_rows = _estimate_rows(data)
+    # Models the study lists get a sentence, a plot and a table each; a grid's cells form the curve.
+    models = [r for r in data.estimates if not r.get("grid")]
+    grid_rows = _estimate_rows([r for r in data.estimates if r.get("grid")])
+    coef_rows = _estimate_rows(models)
     kinds_present = {i["kind"] for i in data.interventions}
     context = {
         "d": data,
         "version": data.versions.get("entangle", __version__),
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "summary": [
-            describe_result(r, data.study.get("period", "period"))
-            for r in data.estimates
-            if main_term(r) is not None
+            describe_result(r, data.study.get("period", "period")) for r in models if main_term(r) is not None
         ][:6],
         "caveats": caveats(data),
         "timeline": figures.timeline(data),
@@ -251,10 +263,12 @@ def build_html(data: ReportData) -> str:
         "coef": figures.coefficients(coef_rows) if coef_rows else "",
         "event_studies": [
             (figures.event_study(r), (r.get("extra") or {}).get("pretrend"))
-            for r in data.estimates
+            for r in models
             if r["design"] == "event-study"
         ],
-        "spec": figures.spec_curve(coef_rows) if data.grid and len(coef_rows) > 1 else "",
+        "models": models,
+        "grid_rows": sorted(grid_rows, key=lambda r: r["estimate"]),
+        "spec": figures.spec_curve(grid_rows) if len(grid_rows) > 1 else "",
         "citations": _citations(data),
         "result_label": result_label,
         "num": _num,

@@ -26,8 +26,7 @@ class ReportData:
         default_factory=list
     )  # id, title, unit, note, total {unit: v}, years {y: {unit: v}}
     outline: list = field(default_factory=list)  # country outline rings [(lon, lat), ...]
-    estimates: list[dict] = field(default_factory=list)  # Result objects as JSON
-    grid: bool = False  # a specification grid ran: show the specification curve
+    estimates: list[dict] = field(default_factory=list)  # Result objects as JSON; grid cells: "grid": true
     sources: list[dict] = field(default_factory=list)  # provenance rows
     rejects: list[dict] = field(default_factory=list)  # source, reason, rows
     unmapped: list[dict] = field(default_factory=list)  # source, actor, events, fatalities

@@ -445,7 +445,7 @@ def coefficients(rows: list[dict]) -> str:
     return _forest(rows, title_text="Main estimate of each model, with 95% confidence interval")
 
 
-def event_study(result: dict, width: int = 1000, height: int = 300) -> str:
+def event_study(result: dict, width: int = 1000, height: int = 320) -> str:
     """Leads and lags (terms ``e=k``) with intervals; the reference period sits at zero."""
     pts = []
     for est in result["estimates"]:
@@ -463,18 +463,30 @@ def event_study(result: dict, width: int = 1000, height: int = 300) -> str:
     lo, hi = min(lows), max(highs)
     pad = (hi - lo) * 0.1 or 1
     x = linear(pts[0][0] - 0.5, pts[-1][0] + 0.5, 70, width - 20)
-    y = linear(lo - pad, hi + pad, height - 30, 24)
+    y = linear(lo - pad, hi + pad, height - 46, 24)
+    ks = {k for k, _ in pts}
+    # The omitted period (the one before onset) is the reference every estimate is measured against.
+    reference = max((k for k in range(pts[0][0], pts[-1][0] + 1) if k < 0 and k not in ks), default=None)
     parts = [
+        f'<text x="{fmt((70 + width - 20) / 2)}" y="{height - 4}" class="tick" text-anchor="middle">'
+        "periods since onset of the treatment (hollow grey: the reference period, 0 by construction)</text>",
         f'<text x="70" y="14" class="head">{esc(result["outcome"])} around onset of '
         f"{esc(result['treatment'])}</text>",
         f'<line x1="70" x2="{width - 20}" y1="{fmt(y(0))}" y2="{fmt(y(0))}" class="zero"/>',
-        f'<line x1="{fmt(x(-0.5))}" x2="{fmt(x(-0.5))}" y1="24" y2="{height - 30}" class="grid"/>',
+        f'<line x1="{fmt(x(-0.5))}" x2="{fmt(x(-0.5))}" y1="24" y2="{height - 46}" class="grid"/>',
     ]
+    if reference is not None:
+        parts.append(
+            f'<circle cx="{fmt(x(reference))}" cy="{fmt(y(0))}" r="4" class="ref">'
+            f"{title(f'e={reference}: reference period')}</circle>"
+            f'<text x="{fmt(x(reference))}" y="{height - 28}" class="tick" text-anchor="middle">'
+            f"{reference}</text>"
+        )
     for t in nice_ticks(lo - pad, hi + pad, 5):
         parts.append(f'<text x="64" y="{fmt(y(t) + 4)}" class="tick" text-anchor="end">{t:g}</text>')
     for k, est in pts:
         px = x(k)
-        parts.append(f'<text x="{fmt(px)}" y="{height - 12}" class="tick" text-anchor="middle">{k}</text>')
+        parts.append(f'<text x="{fmt(px)}" y="{height - 28}" class="tick" text-anchor="middle">{k}</text>')
         if est["ci_low"] is not None:
             parts.append(
                 f'<line x1="{fmt(px)}" x2="{fmt(px)}" y1="{fmt(y(est["ci_low"]))}" '
@@ -489,21 +501,25 @@ def event_study(result: dict, width: int = 1000, height: int = 300) -> str:
     return svg(width, height, "".join(parts), "Event-study estimates")
 
 
-def spec_curve(rows: list[dict], width: int = 1000) -> str:
-    """Specification curve: every grid estimate sorted by size, with its interval."""
+SPEC_DIMENSIONS = ("outcome", "treatment", "design", "lag")
+
+
+def spec_curve(rows: list[dict], width: int = 1000, left: int = 220) -> str:
+    """Specification curve: every grid estimate sorted by size, with its interval, and beneath it
+    one row per choice (outcome, treatment, design, lag) marking which specifications made it."""
     rows = sorted(rows, key=lambda r: r["estimate"])
     if not rows:
         return ""
-    height = 260
+    curve_h = 240
     lows = [r["ci_low"] for r in rows if r["ci_low"] is not None] + [r["estimate"] for r in rows] + [0.0]
     highs = [r["ci_high"] for r in rows if r["ci_high"] is not None] + [r["estimate"] for r in rows] + [0.0]
     lo, hi = min(lows), max(highs)
     pad = (hi - lo) * 0.08 or 1
-    x = linear(-0.5, len(rows) - 0.5, 70, width - 20)
-    y = linear(lo - pad, hi + pad, height - 20, 20)
-    parts = [f'<line x1="70" x2="{width - 20}" y1="{fmt(y(0))}" y2="{fmt(y(0))}" class="zero"/>']
+    x = linear(-0.5, len(rows) - 0.5, left, width - 20)
+    y = linear(lo - pad, hi + pad, curve_h - 20, 20)
+    parts = [f'<line x1="{left}" x2="{width - 20}" y1="{fmt(y(0))}" y2="{fmt(y(0))}" class="zero"/>']
     for t in nice_ticks(lo - pad, hi + pad, 5):
-        parts.append(f'<text x="64" y="{fmt(y(t) + 4)}" class="tick" text-anchor="end">{t:g}</text>')
+        parts.append(f'<text x="{left - 6}" y="{fmt(y(t) + 4)}" class="tick" text-anchor="end">{t:g}</text>')
     for k, r in enumerate(rows):
         px = x(k)
         significant = r["ci_low"] is not None and (r["ci_low"] > 0 or r["ci_high"] < 0)
@@ -518,4 +534,22 @@ def spec_curve(rows: list[dict], width: int = 1000) -> str:
             f'class="pt{" sig" if significant else ""}">'
             f"{title(tip)}</circle>"
         )
-    return svg(width, height, "".join(parts), "Specification curve")
+    yy = curve_h + 6
+    for dim in SPEC_DIMENSIONS:
+        values = sorted({str(r.get(dim, "")) for r in rows})
+        if len(values) < 2:
+            continue  # a choice every specification shares says nothing
+        parts.append(f'<text x="{left - 6}" y="{yy + 9}" class="head" text-anchor="end">{esc(dim)}</text>')
+        yy += 13
+        for value in values:
+            parts.append(
+                f'<text x="{left - 6}" y="{yy + 8}" class="tick" text-anchor="end">{esc(value)}</text>'
+            )
+            for k, r in enumerate(rows):
+                if str(r.get(dim, "")) == value:
+                    parts.append(
+                        f'<rect x="{fmt(x(k) - 2.5)}" y="{yy + 1}" width="5" height="8" class="mark"/>'
+                    )
+            yy += 11
+        yy += 4
+    return svg(width, yy + 6, "".join(parts), "Specification curve")
