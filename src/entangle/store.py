@@ -268,6 +268,7 @@ def open_store(path: str | Path | None = None, read_only: bool = False) -> Store
         con = duckdb.connect(str(path), read_only=read_only)
     except (OSError, duckdb.Error) as exc:
         raise StoreError(str(path), f"cannot open the store: {exc}", "is another process using it?") from exc
+    con.execute("SET enable_progress_bar = false")
     if not read_only:
         for name, columns in TABLES.items():
             extra = {"load_sha256": "VARCHAR"} if name in ("events", "sites") else {}

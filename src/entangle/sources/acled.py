@@ -13,8 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import duckdb
-
 from entangle.errors import InputError
 from entangle.sources.base import LoadResult
 from entangle.sources.readers import (
@@ -26,6 +24,7 @@ from entangle.sources.readers import (
     count_checks,
     is_json,
     iso3_sql,
+    memory_db,
     parse_date,
     parse_number,
     read_delimited,
@@ -35,6 +34,20 @@ from entangle.sources.readers import (
     value_checks,
 )
 
+# Mostly-unique or short columns, read as plain strings (the others are dictionary-encoded).
+PLAIN_COLUMNS = (
+    "event_id_cnty",
+    "event_date",
+    "time_precision",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "fatalities",
+    "iso",
+    "inter1",
+    "inter2",
+    "timestamp",
+)
 SOURCE = "acled"
 REQUIRED = (
     "event_id_cnty",
@@ -92,7 +105,7 @@ def _schema(raw: RawTable) -> str:
 def _version(raw: RawTable) -> str:
     if "timestamp" not in raw.table.column_names:
         return f"ACLED export {raw.path.name}"
-    con = duckdb.connect()
+    con = memory_db()
     try:
         con.register("raw", raw.table.select(["timestamp"]))
         latest = con.execute("SELECT max(try_cast(timestamp AS BIGINT)) FROM raw").fetchone()[0]
@@ -198,7 +211,9 @@ def events_from_raw(raw: RawTable, malformed: list[tuple[int, str]]) -> LoadResu
         "assoc_actor2": "assoc_actor2",
         "line": "_line",
     }
-    rows, rejects = canonicalise(raw, typed=typed, checks=checks, output=output, malformed=malformed)
+    rows, rejects = canonicalise(
+        raw, typed=typed, checks=checks, output=output, id_label="event_id_cnty", malformed=malformed
+    )
     notes = (*raw.notes, f"{schema} ACLED schema")
     return LoadResult(
         source=SOURCE,
@@ -224,6 +239,11 @@ def read_acled(path: str | Path, encoding: str = "auto") -> LoadResult:
             )
         return events_from_raw(raw, [])
     raw, malformed = read_delimited(
-        path, required=REQUIRED, optional=OPTIONAL, what="ACLED", encoding=encoding
+        path,
+        required=REQUIRED,
+        optional=OPTIONAL,
+        what="ACLED",
+        encoding=encoding,
+        plain=PLAIN_COLUMNS,
     )
     return events_from_raw(raw, malformed)

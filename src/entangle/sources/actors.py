@@ -23,11 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pyarrow as pa
 import yaml
 
 from entangle.errors import InputError
 from entangle.sources import CATEGORIES
+from entangle.sources.readers import memory_db
 
 if TYPE_CHECKING:
     from entangle.registry import Registry
@@ -245,7 +247,6 @@ def map_actors(table: pa.Table, source: str, rules: ActorRules, peacekeeping: It
     perpetrator is actor1 (ACLED's initiator, UCDP's side A); target_peacekeepers is true when actor2
     or one of the associated actors of side 2 maps to a peacekeeping intervention and actor1 does not.
     """
-    import duckdb
 
     applicable = rules.for_source(source)
     pk_ids = sorted(set(peacekeeping))
@@ -295,21 +296,18 @@ def map_actors(table: pa.Table, source: str, rules: ActorRules, peacekeeping: It
             ),
         }
     )
-    drop = [
-        c
-        for c in ("perpetrator", "perpetrator_category", "target_peacekeepers", "actor1_rule", "actor2_rule")
-        if c in table.column_names
-    ]
-    exclude = f"EXCLUDE ({', '.join(drop)})" if drop else ""
     pk_list = ", ".join("'" + i.replace("'", "''") + "'" for i in pk_ids) or "NULL"
-    con = duckdb.connect()
+    inputs = ["actor1", "actor1_id", "actor2", "actor2_id", "assoc_actor2", "date_start"]
+    narrow = table.select(inputs).append_column("_i", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    con = memory_db()
     try:
-        con.register("t", table)
+        con.register("t", narrow)
         con.register("seg", segments)
         con.register("assoc", assoc)
-        return con.sql(
+        # Only the new columns travel through SQL; they are appended to the caller's table in order.
+        mapped = con.sql(
             f"""
-            SELECT t.* {exclude},
+            SELECT
                 coalesce(a1.intervention, a1.category, 'unknown') AS perpetrator,
                 coalesce(a1.category, 'unknown') AS perpetrator_category,
                 (coalesce(a2.intervention IN ({pk_list}), false) OR coalesce(ap.pk, false))
@@ -322,10 +320,15 @@ def map_actors(table: pa.Table, source: str, rules: ActorRules, peacekeeping: It
             LEFT JOIN seg a2 ON a2.name = coalesce(t.actor2, '') AND a2.ident = coalesce(t.actor2_id, '')
                 AND t.date_start >= a2.lo AND t.date_start < a2.hi
             LEFT JOIN assoc ap ON ap.assoc = t.assoc_actor2
+            ORDER BY t._i
             """
         ).to_arrow_table()
     finally:
         con.close()
+    out = table.drop_columns([c for c in mapped.column_names if c in table.column_names])
+    for name in mapped.column_names:
+        out = out.append_column(name, mapped.column(name))
+    return out
 
 
 def peacekeeping_ids(registry: Registry) -> set[str]:

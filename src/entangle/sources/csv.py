@@ -54,6 +54,17 @@ FIELDS = {
     "target_civilians": "true/false, yes/no, 1/0",
 }
 ALIASES = {"date": "date_start", "fatalities_best": "fatalities", "latitude": "lat", "longitude": "lon"}
+# Mostly-unique or short fields, read as plain strings (the others are dictionary-encoded).
+PLAIN_FIELDS = (
+    "event_id",
+    "date_start",
+    "date_end",
+    "lat",
+    "lon",
+    "fatalities",
+    "fatalities_low",
+    "fatalities_high",
+)
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d/%m/%Y", "%d %B %Y", "%d-%m-%Y")
 TRUE = ("true", "t", "yes", "y", "1")
 FALSE = ("false", "f", "no", "n", "0")
@@ -99,7 +110,11 @@ def read_csv(path: str | Path, mapping: Mapping[str, str] | list[str], encoding:
             str(path), "the csv loader reads delimited text, not JSON", "convert it to CSV first"
         )
     raw, malformed = read_delimited(
-        path, required=list(dict.fromkeys(fields.values())), what="mapped", encoding=encoding
+        path,
+        required=list(dict.fromkeys(fields.values())),
+        what="mapped",
+        encoding=encoding,
+        plain=[fields[f] for f in PLAIN_FIELDS if f in fields],
     )
     source = source_name(path)
 
@@ -191,7 +206,9 @@ def read_csv(path: str | Path, mapping: Mapping[str, str] | list[str], encoding:
         "assoc_actor2": "CAST(NULL AS VARCHAR)",
         "line": "_line",
     }
-    rows, rejects = canonicalise(raw, typed=typed, checks=checks, output=output, malformed=malformed)
+    rows, rejects = canonicalise(
+        raw, typed=typed, checks=checks, output=output, id_label=fields.get("event_id"), malformed=malformed
+    )
     return LoadResult(
         source=source,
         kind="events",

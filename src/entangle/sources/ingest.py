@@ -77,10 +77,10 @@ def check_reject_share(result: LoadResult, path: Path, max_reject_share: float) 
     if share <= max_reject_share:
         return
     first = result.rejects.slice(0, 1).to_pylist()[0]
-    column = f" column {first['column']!r}:" if first["column"] else ""
+    column = f"column {first['column']!r}: " if first["column"] else ""
     raise InputError(
         f"{path}:{first['line']}",
-        f"{column} {first['reason']}; {result.rows_rejected} of {result.rows_in} rows "
+        f"{column}{first['reason']}; {result.rows_rejected} of {result.rows_in} rows "
         f"({share:.0%}) are bad, more than the allowed {max_reject_share:.0%}; nothing was loaded",
         "fix the file, or raise --max-reject-share to load the good rows",
     )

@@ -35,6 +35,23 @@ from entangle.sources.readers import (
     value_checks,
 )
 
+# Mostly-unique or short columns, read as plain strings (the others are dictionary-encoded).
+PLAIN_COLUMNS = (
+    "id",
+    "relid",
+    "latitude",
+    "longitude",
+    "date_start",
+    "date_end",
+    "best",
+    "low",
+    "high",
+    "deaths_civilians",
+    "side_a_new_id",
+    "side_b_new_id",
+    "side_a_dset_id",
+    "side_b_dset_id",
+)
 SOURCE = "ucdp"
 REQUIRED = (
     "id",
@@ -69,14 +86,18 @@ VIOLENCE = {
 }
 ONE_SIDED = 3
 _VERSION = re.compile(r"(?:v|gedevents/)(\d+(?:[._]\d+)+)", re.IGNORECASE)
+_SHORT_VERSION = re.compile(r"ged(\d{2})(\d)(?!\d)", re.IGNORECASE)  # ged191-csv.zip, ged231.csv
 
 
 def _version(path: Path, next_url: str | None = None) -> str | None:
-    """'GED 22.1' from a file name such as GEDEvent_v22_1.csv or an API URL .../gedevents/22.1?..."""
+    """'GED 22.1' from a file name (GEDEvent_v22_1.csv, ged221-csv.zip) or an API URL .../gedevents/22.1"""
     for text in (path.name, next_url or ""):
         found = _VERSION.search(text)
         if found:
             return "GED " + found.group(1).replace("_", ".")
+        short = _SHORT_VERSION.search(text)
+        if short:
+            return f"GED {short.group(1)}.{short.group(2)}"
     return None
 
 
@@ -184,7 +205,9 @@ def events_from_raw(raw: RawTable, malformed: list[tuple[int, str]], version: st
         "assoc_actor2": "CAST(NULL AS VARCHAR)",
         "line": "_line",
     }
-    rows, rejects = canonicalise(raw, typed=typed, checks=checks, output=output, malformed=malformed)
+    rows, rejects = canonicalise(
+        raw, typed=typed, checks=checks, output=output, id_label="id", malformed=malformed
+    )
     return LoadResult(
         source=SOURCE,
         kind="events",
@@ -207,6 +230,11 @@ def read_ucdp(path: str | Path, encoding: str = "auto") -> LoadResult:
             raw, [], _version(path, meta.get("NextPageUrl") or meta.get("PreviousPageUrl"))
         )
     raw, malformed = read_delimited(
-        path, required=REQUIRED, optional=OPTIONAL, what="UCDP GED", encoding=encoding
+        path,
+        required=REQUIRED,
+        optional=OPTIONAL,
+        what="UCDP GED",
+        encoding=encoding,
+        plain=PLAIN_COLUMNS,
     )
     return events_from_raw(raw, malformed, _version(path))
