@@ -120,20 +120,34 @@ def validate(study: Study):
             f"{study.start}..{study.end} lies outside the theatre's {theatre.start}..{theatre.end}",
             "choose dates that overlap the theatre",
         )
-    for k, model in enumerate(study.models):
-        if model.options:  # only options can be checked before the panel exists
-            from entangle.estimate.api import resolve_options
-
-            try:
-                resolve_options(model.design, dict(model.options))
-            except EntangleError as exc:
-                option = exc.where.removeprefix("--option ")
-                raise StudyError(f"{where}: study.models[{k}].options.{option}", exc.what, exc.hint) from None
+    _check_model_options(study, where)
     if study.unit.startswith("admin:"):
         path = study.unit[len("admin:") :].rsplit(":", 1)[0]
         if not Path(path).is_file():
             raise StudyError(f"{where}: study.unit", f"polygon file {path} does not exist", "fix the path")
     return registry
+
+
+def _check_model_options(study: Study, where: str) -> None:
+    """Model options are the one part of a model checkable before the panel exists. The estimators
+    take seconds to import, so a set of options once found valid is remembered in the cache."""
+    options = [(m.design, dict(m.options)) for m in study.models if m.options]
+    if not options:
+        return
+    memo = run_cache_dir() / f"options-ok-{_sha(options, __version__)[:24]}"
+    if memo.exists():
+        return
+    from entangle.estimate.api import resolve_options
+
+    for k, model in enumerate(study.models):
+        if model.options:
+            try:
+                resolve_options(model.design, dict(model.options))
+            except EntangleError as exc:
+                option = exc.where.removeprefix("--option ")
+                raise StudyError(f"{where}: study.models[{k}].options.{option}", exc.what, exc.hint) from None
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    memo.touch()
 
 
 # --- event data: files, then the cache, then a download -----------------------------------------
