@@ -341,7 +341,7 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
     rep_dir = stages.run(
         "report",
         rep_key,
-        lambda d: (d / "report.html").exists(),
+        lambda d: (d / "report.html").exists() and (d / "labels.json").exists(),
         lambda d: _report_stage(study, registry, reg_dir, src_dir, panel_dir, est_dir, notices, d),
     )
 
@@ -354,7 +354,12 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
             "network.graphml": reg_dir / "network.graphml",
             "provenance.json": src_dir / "provenance.json",
         },
-        {"study": study.name, "study_hash": study_hash, "registry_sha256": registry_hash},
+        {
+            "study": study.name,
+            "study_hash": study_hash,
+            "registry_sha256": registry_hash,
+            "synthetic": json.loads((rep_dir / "labels.json").read_text())["synthetic"],
+        },
     )
     result = RunResult(out, written, stages.runs, notices, time.perf_counter() - t_start)
     _final_message(console, result)
@@ -599,6 +604,7 @@ def _report_stage(study, registry, reg_dir, src_dir, panel_dir, est_dir, notices
         network_years=_network_years(study),
     )
     path = write_report(data, folder / "report.html")
+    (folder / "labels.json").write_text(json.dumps({"synthetic": data.synthetic}), encoding="utf-8")
     return f"{path.stat().st_size / 1e6:.2f} MB"
 
 

@@ -47,7 +47,7 @@ def test_bundled_study_offline_without_events(cli, offline):
 
     provenance = json.loads((out / "provenance.json").read_text())
     assert provenance["sources"] == [] and provenance["study"].startswith("Mali 2012-2023")
-    assert len(provenance["study_hash"]) == 64
+    assert len(provenance["study_hash"]) == 64 and provenance["synthetic"] is False
 
 
 def test_second_run_is_cached_and_says_so(cli, offline):
