@@ -137,11 +137,14 @@ class _Nearest:
             self._query(every)
             self._refresh_km(every)
             return
-        changed = [np.empty(0, dtype=np.int64)]
+        changed = np.zeros(len(self.cells), dtype=bool)
         if len(removed):
-            rows = np.flatnonzero(np.isin(self.best_site, removed))
+            # lookup shifted by one so that "no site" (-1) maps to False
+            gone = np.zeros(len(self.sites) + 1, dtype=bool)
+            gone[removed + 1] = True
+            rows = np.flatnonzero(gone[self.best_site + 1])
             self._query(rows)
-            changed.append(rows)
+            changed[rows] = True
         if len(added):
             dots = self.sites[added] @ self.cells_t
             # max over the new sites first (a fast reduction), argmax only where a new site wins
@@ -149,8 +152,8 @@ class _Nearest:
             j = np.argmax(dots[:, better], axis=0)
             self.best_dot[better] = dots[j, better]
             self.best_site[better] = added[j]
-            changed.append(better)
-        self._refresh_km(np.unique(np.concatenate(changed)))
+            changed[better] = True
+        self._refresh_km(np.flatnonzero(changed))
 
 
 def exposure_stream(

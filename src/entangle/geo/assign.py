@@ -70,11 +70,11 @@ def _column(events: pa.Table, name: str) -> np.ndarray:
 
 def imprecise_location(events: pa.Table, rule: ImprecisionRule) -> np.ndarray:
     """True where the source's location precision code is above the study's threshold."""
-    source = pc.fill_null(events.column("source"), "").to_numpy(zero_copy_only=False).astype(str)
-    prec = pc.fill_null(events.column("geo_precision").cast(pa.int64()), 0).to_numpy()
-    return ((source == "ucdp") & (prec > rule.ucdp_max_where_prec)) | (
-        (source == "acled") & (prec > rule.acled_max_geo_precision)
-    )
+    source = pc.fill_null(events.column("source"), "")
+    prec = pc.fill_null(events.column("geo_precision").cast(pa.int64()), 0)
+    ucdp = pc.and_(pc.equal(source, "ucdp"), pc.greater(prec, rule.ucdp_max_where_prec))
+    acled = pc.and_(pc.equal(source, "acled"), pc.greater(prec, rule.acled_max_geo_precision))
+    return pc.or_(ucdp, acled).to_numpy(zero_copy_only=False).astype(bool)
 
 
 def _unit_geometries(units: Units) -> np.ndarray:
@@ -104,6 +104,17 @@ def _spread_shares(units: Units, layer: SpreadLayer, polygons: np.ndarray) -> di
     return shares
 
 
+def _distinct(rows: np.ndarray, n: int) -> int:
+    """Number of distinct event rows among ``rows`` (all in 0..n-1)."""
+    return int(np.count_nonzero(np.bincount(rows, minlength=n))) if len(rows) else 0
+
+
+def _codes(column: pa.ChunkedArray, fill: str) -> tuple[np.ndarray, list[str]]:
+    """Integer codes of a string column (nulls as ``fill``) and the values they stand for."""
+    encoded = pc.dictionary_encode(pc.fill_null(column, fill).combine_chunks())
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32), encoded.dictionary.to_pylist()
+
+
 def assign_events(
     events: pa.Table,
     units: Units,
@@ -115,8 +126,10 @@ def assign_events(
 ) -> tuple[pa.Table, dict]:
     """Assign events to (unit position, period index) with weights.
 
-    Returns the assigned rows (``unit_idx``, ``period_idx``, ``w`` and the outcome inputs) and counts
-    of what was left out and why (stated in the panel metadata).
+    Returns the assigned rows (``unit_idx``, ``period_idx``, ``w`` and the outcome inputs, with
+    ``violence_type`` as an integer code into ``stats["violence_types"]`` and ``perpetrator_category``
+    as an index into ``CATEGORIES``) and counts of what was left out and why (stated in the panel
+    metadata).
     """
     missing = [c for c in REQUIRED if c not in events.column_names]
     if missing:
@@ -183,7 +196,7 @@ def assign_events(
     r = np.concatenate(unit_rows)
     p = np.concatenate(unit_pos)
     w = np.concatenate(unit_w)
-    stats["outside_units"] = len(np.unique(r[p < 0]))
+    stats["outside_units"] = _distinct(r[p < 0], n)
     inside = p >= 0
     r, p, w = r[inside], p[inside], w[inside]
 
@@ -208,25 +221,32 @@ def assign_events(
     t = np.concatenate(out_t)
     w = np.concatenate(out_w)
     in_window = (t >= 0) & (t < n_periods)
-    stats["outside_window"] = len(np.unique(r[~in_window]))
+    stats["outside_window"] = _distinct(r[~in_window], n)
     r, p, t, w = r[in_window], p[in_window], t[in_window], w[in_window]
-    stats["events_assigned"] = len(np.unique(r))
+    stats["events_assigned"] = _distinct(r, n)
 
-    take = pa.array(r)
-    category = pc.fill_null(events.column("perpetrator_category"), "unknown").take(take)
-    category = pc.if_else(pc.is_in(category, pa.array(CATEGORIES)), category, "other")
+    type_codes, types = _codes(events.column("violence_type"), "unknown")
+    cat_codes, cat_names = _codes(events.column("perpetrator_category"), "unknown")
+    # categories outside the fixed list count as "other"
+    to_category = np.array([CATEGORIES.index(c if c in CATEGORIES else "other") for c in cat_names], np.int32)
+    numeric = {
+        name: pc.fill_null(events.column(name).cast(pa.float64()), 0.0).to_numpy()
+        for name in ("fatalities_best", "civilian_fatalities")
+    }
+    target = pc.fill_null(events.column("target_peacekeepers"), False).to_numpy(zero_copy_only=False)
     assigned = pa.table(
         {
             "unit_idx": pa.array(p, pa.int64()),
             "period_idx": pa.array(t, pa.int64()),
             "w": pa.array(w, pa.float64()),
-            "fatalities": pc.fill_null(events.column("fatalities_best").cast(pa.float64()), 0.0).take(take),
-            "civilian_fatalities": pc.fill_null(
-                events.column("civilian_fatalities").cast(pa.float64()), 0.0
-            ).take(take),
-            "violence_type": pc.fill_null(events.column("violence_type"), "unknown").take(take),
-            "perpetrator_category": category,
-            "target_peacekeepers": pc.fill_null(events.column("target_peacekeepers"), False).take(take),
+            "fatalities": numeric["fatalities_best"][r],
+            "civilian_fatalities": numeric["civilian_fatalities"][r],
+            "violence_type": pa.array(type_codes[r], pa.int32()),
+            "perpetrator_category": pa.array(
+                to_category[cat_codes[r]] if len(cat_names) else cat_codes[r], pa.int32()
+            ),
+            "target_peacekeepers": pa.array(np.asarray(target, dtype=bool)[r]),
         }
     )
+    stats["violence_types"] = types
     return assigned, stats

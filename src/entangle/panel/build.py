@@ -105,7 +105,7 @@ class _Prepared:
     ends: np.ndarray
     outcomes: list[str]
     integer_outcomes: bool
-    sparse: pa.Table  # outcomes per (unit_idx, period_idx), only where an event is
+    sparse: pa.Table  # outcomes per (unit_idx, period_idx) where an event is, ordered by period
     sites: Sites
     ties: Ties
     counts: dict[str, Any]
@@ -241,10 +241,8 @@ def _prepare(
     assigned, counts = assign_events(
         events, units, spec.start, spec.end, spec.period, spec.imprecision, layer
     )
-    types = sorted(set(pc.unique(assigned.column("violence_type")).to_pylist()))
-    exprs = outcome_exprs(types)
+    exprs = outcome_exprs(counts.pop("violence_types"))
     sparse = run({"assigned": assigned}, {"outcomes": outcomes_sql(exprs)})["outcomes"]
-    ordered = sparse.sort_by([("period_idx", "ascending"), ("unit_idx", "ascending")])
     site_arrays, site_counts = resolve_sites(sites, registry)
     counts.update(site_counts)
     return _Prepared(
@@ -253,7 +251,7 @@ def _prepare(
         ends=_period_ends(starts, spec.period),
         outcomes=list(exprs),
         integer_outcomes=spec.imprecision.rule != "spread",
-        sparse=_rounded(ordered) if spec.imprecision.rule != "spread" else ordered,
+        sparse=sparse,
         sites=site_arrays,
         ties=resolve_ties(registry),
         counts=counts,
@@ -261,18 +259,11 @@ def _prepare(
     )
 
 
-def _rounded(table: pa.Table) -> pa.Table:
-    """Outcome sums rounded to the nearest integer (they are integers up to float summation)."""
-    return pa.table(
-        {
-            name: pc.round(col) if name not in ("unit_idx", "period_idx") else col
-            for name, col in zip(table.column_names, table.columns, strict=True)
-        }
-    )
-
-
-def _dense(table: pa.Table, columns: list[str], n_units: int, n_periods: int) -> Iterator[np.ndarray]:
-    """Yield, per period, a dense (columns × units) matrix from a sparse table sorted by period_idx.
+def _dense(
+    table: pa.Table, columns: list[str], n_units: int, n_periods: int
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Yield, per period, a dense (columns × units) matrix from a sparse table sorted by period_idx,
+    with the sparse part it came from (the units with an event, and their values).
 
     Column-by-unit layout, so each output column is a contiguous row. The same buffer is reused (only
     the units set for the previous period are cleared): a yielded matrix is valid until the next one
@@ -288,20 +279,21 @@ def _dense(table: pa.Table, columns: list[str], n_units: int, n_periods: int) ->
         if t:
             out[:, unit[bounds[t - 1] : lo]] = 0.0
         out[:, unit[lo:hi]] = values[:, lo:hi]
-        yield out
+        yield out, unit[lo:hi], values[:, lo:hi]
 
 
 def _lag_operator(units: Units):
-    """Row-normalised queen adjacency: ``A @ X`` is the mean of X over each unit's neighbours.
+    """Row-normalised queen adjacency: ``A @ x`` is the mean of x over each unit's neighbours.
 
     Units without neighbours get a row of zeros here and NaN in the panel (a mean over nothing).
+    Column-compressed, so the columns of the units with events in a period slice out cheaply.
     """
     from scipy import sparse
 
     pairs = units.neighbour_pairs
     n_nb = units.neighbour_counts()
     weights = 1.0 / n_nb[pairs[:, 0]]
-    return sparse.csr_matrix((weights, (pairs[:, 0], pairs[:, 1])), shape=(len(units), len(units)))
+    return sparse.csc_matrix((weights, (pairs[:, 0], pairs[:, 1])), shape=(len(units), len(units)))
 
 
 def _batches(prep: _Prepared, progress=None) -> Iterator[pa.RecordBatch]:
@@ -322,11 +314,12 @@ def _batches(prep: _Prepared, progress=None) -> Iterator[pa.RecordBatch]:
         list(prep.radii),
     )
     outcomes = _dense(prep.sparse, prep.outcomes, n_units, n_periods)
-    for t, (dense, exp) in enumerate(zip(outcomes, exposures, strict=True)):
-        # one sparse matrix-vector product per outcome: contiguous rows in, contiguous rows out
+    for t, ((dense, rows, values), exp) in enumerate(zip(outcomes, exposures, strict=True)):
+        # only the units with an event feed the lags: multiply by those columns of the adjacency
+        near_events = lag_of[:, rows]
         lag = np.empty_like(dense)
         for j in range(len(dense)):
-            lag[j] = lag_of @ dense[j]
+            lag[j] = near_events @ values[j]
         lag[:, no_neighbours] = np.nan
         cols: dict[str, pa.Array] = {
             "unit_id": ids,
@@ -335,7 +328,7 @@ def _batches(prep: _Prepared, progress=None) -> Iterator[pa.RecordBatch]:
             "unit_lon": lon,
         }
         for j, name in enumerate(prep.outcomes):
-            # the sums are exact integers under drop/point (weights 1; rounded once in _prepare);
+            # under drop/point the weights are 1 and the sums of integers in float64 are exact;
             # both branches copy, as the dense buffer is reused for the next period
             values = dense[j]
             cols[name] = pa.array(values.astype(np.int64) if prep.integer_outcomes else values.copy())
