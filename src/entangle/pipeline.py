@@ -136,6 +136,7 @@ def _check_model_options(study: Study, where: str) -> None:
         return
     memo = run_cache_dir() / f"options-ok-{_sha(options, __version__)[:24]}"
     if memo.exists():
+        memo.touch()  # last use, for pruning
         return
     from entangle.estimate.api import resolve_options
 
@@ -235,6 +236,7 @@ class _Stages:
         else:
             marker = folder / "detail.txt"
             detail = marker.read_text(encoding="utf-8") if marker.exists() else ""
+            os.utime(folder)  # last use, for pruning
         seconds = time.perf_counter() - t0
         self.runs.append(StageRun(name, key, cached, seconds, detail))
         state = "[dim]cached[/]" if cached else "[green]done[/]"
@@ -361,9 +363,29 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
             "synthetic": json.loads((rep_dir / "labels.json").read_text())["synthetic"],
         },
     )
+    prune_cache(cache)
     result = RunResult(out, written, stages.runs, notices, time.perf_counter() - t_start)
     _final_message(console, result)
     return result
+
+
+CACHE_KEEP_DAYS = 30
+
+
+def prune_cache(cache: Path, keep_days: float = CACHE_KEEP_DAYS) -> list[Path]:
+    """Delete stage results (and option checks) not used for ``keep_days`` days; every run touches
+    what it uses."""
+    cutoff = time.time() - keep_days * 86400
+    removed = []
+    for entry in cache.iterdir():
+        if entry.name.startswith(".") or entry.stat().st_mtime >= cutoff:
+            continue  # in use, or a stage still being written
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed.append(entry)
+    return removed
 
 
 def _final_message(console, result: RunResult) -> None:

@@ -75,3 +75,19 @@ def test_changed_study_recomputes_only_what_depends_on_it(cli, offline):
     assert code == 0
     assert "Recomputed: report" in stderr  # registry, sources and estimates came from the cache
     assert "Renamed Mali" in (offline / "out" / "report.html").read_text(encoding="utf-8")
+
+
+def test_prune_cache_removes_only_stale_stage_results(tmp_path):
+    import os
+    import time
+
+    from entangle.pipeline import prune_cache
+
+    old, fresh, working = tmp_path / "panel-old", tmp_path / "panel-new", tmp_path / ".panel-x.tmp"
+    for folder in (old, fresh, working):
+        folder.mkdir()
+    long_ago = time.time() - 31 * 86400
+    os.utime(old, (long_ago, long_ago))
+    os.utime(working, (long_ago, long_ago))
+    assert prune_cache(tmp_path, keep_days=30) == [old]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".panel-x.tmp", "panel-new"]
