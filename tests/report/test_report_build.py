@@ -90,7 +90,7 @@ def test_main_term_and_sentence():
     assert main_term(result)["term"] == "copresence_50km"
     text = describe_result(result, "month")
     assert text.startswith(
-        "Two-way fixed effects (unit-clustered errors): Having peacekeeping and counterterrorism sites both "
+        "Two-way fixed effects, unit-clustered errors: Having peacekeeping and counterterrorism sites both "
         "within 50 km (copresence_50km) is associated with 1.5 more civilian fatalities per unit and month"
     )
     assert (

@@ -101,7 +101,7 @@ def describe_result(result: dict, period: str = "period") -> str:
     lo, hi = est.get("ci_low"), est.get("ci_high")
     direction = "more" if est["estimate"] >= 0 else "fewer"
     text = (
-        f"{design.capitalize()} ({inference}): {treatment_words(result['treatment'])} is associated with "
+        f"{design.capitalize()}, {inference}: {treatment_words(result['treatment'])} is associated with "
         f"{_num(abs(est['estimate']))} {direction} {outcome_words(result['outcome'])} per unit and {period} "
         f"(95% CI {_num(lo)} to {_num(hi)}"
         + (f", p = {_num(est.get('p_value'), 2)}" if est.get("p_value") is not None else "")
