@@ -60,9 +60,10 @@ def _grid_panel() -> tuple[pd.DataFrame, dict, list[dict]]:
     treatment = meta["treatment"]
     matrix = frame[treatment].to_numpy().reshape(1000, 132)
     treatments = [treatment]
-    for k in range(1, 5):  # four more binary treatments: shifted onsets, as radii or kinds would give
+    for k in range(1, 5):  # four more 0/1 treatments: later onsets and fewer sites, as other radii would give
         name = f"{treatment}_v{k}"
-        frame[name] = np.roll(matrix, k * 3, axis=1).clip(0, 1).ravel() * (rng.random(1000) < 0.8).repeat(132)
+        later = np.concatenate([np.zeros((1000, 3 * k)), matrix[:, : -3 * k]], axis=1)
+        frame[name] = (later * (rng.random(1000) < 0.8)[:, None]).astype(np.int8).ravel()
         treatments.append(name)
     outcomes = [meta["outcome"]]
     for k in range(1, 5):

@@ -138,7 +138,7 @@ def simulate_panel(spec: SimulationSpec) -> tuple[pd.DataFrame, dict]:
     noise = noise.T  # units × periods
     t_idx = np.arange(t_count)[None, :]
     truth: dict = {}
-    extra: dict[str, np.ndarray] = {}
+    onset: np.ndarray | None = None
 
     if spec.design in ("staggered", "spillover"):
         onset, cohort_times = _onsets(spec, rng)
@@ -161,7 +161,6 @@ def simulate_panel(spec: SimulationSpec) -> tuple[pd.DataFrame, dict]:
             truth["within_r1"] = spec.spill_effects[0]
             truth["r1_r2"] = spec.spill_effects[1]
             truth["r1_km"], truth["r2_km"] = spec.r1_km, spec.r2_km
-        extra["onset_period"] = onset
     else:  # dose: sites open and change size; more troops where the baseline is worse (confounding)
         site = rng.random(n) < (1 - spec.never_share)
         opens = rng.integers(1, t_count - 1, n)
@@ -185,8 +184,8 @@ def simulate_panel(spec: SimulationSpec) -> tuple[pd.DataFrame, dict]:
             "true_effect": np.asarray(effect_it, dtype=float).ravel(),
         }
     )
-    if "onset_period" in extra:
-        onset_dates = np.array([periods[o] if o >= 0 else None for o in extra["onset_period"]], dtype=object)
+    if onset is not None:
+        onset_dates = np.array([periods[o] if o >= 0 else None for o in onset], dtype=object)
         frame["onset"] = np.repeat(onset_dates, t_count)
     spec_dict = asdict(spec) | {"start": spec.start.isoformat()}
     meta = {
