@@ -269,6 +269,7 @@ def open_store(path: str | Path | None = None, read_only: bool = False) -> Store
     except (OSError, duckdb.Error) as exc:
         raise StoreError(str(path), f"cannot open the store: {exc}", "is another process using it?") from exc
     con.execute("SET enable_progress_bar = false")
+    con.execute("SET preserve_insertion_order = false")  # row order carries no meaning in the store
     if not read_only:
         for name, columns in TABLES.items():
             extra = {"load_sha256": "VARCHAR"} if name in ("events", "sites") else {}
