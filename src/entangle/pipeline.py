@@ -30,7 +30,6 @@ from entangle.study import Study
 
 OUTPUTS = ("report.html", "panel.parquet", "estimates.json", "network.graphml", "provenance.json")
 STAGES = ("registry", "sources", "panel", "estimates", "report")
-ONLINE_PROBE = ("ucdp.uu.se", 443)
 
 
 @dataclass
@@ -154,15 +153,20 @@ def _check_model_options(study: Study, where: str) -> None:
 # --- event data: files, then the cache, then a download -----------------------------------------
 
 
-def _online(timeout: float = 3.0) -> bool:
-    """A quick reachability probe, so an offline run never waits on long HTTP timeouts."""
+def _online(url: str, timeout: float = 3.0) -> bool:
+    """A quick reachability probe of the host serving ``url``, so an offline run never waits on long
+    HTTP timeouts (a mirror set with ENTANGLE_UCDP_URL is probed, not the default host)."""
     if os.environ.get("ENTANGLE_OFFLINE") == "1":
         return False
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    address = (parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
     result = {"ok": False}
 
     def probe() -> None:
         try:
-            with socket.create_connection(ONLINE_PROBE, timeout=timeout):
+            with socket.create_connection(address, timeout=timeout):
                 result["ok"] = True
         except OSError:
             pass
@@ -190,7 +194,7 @@ def event_inputs(study: Study) -> tuple[list[tuple[str, Path, dict]], list[str]]
         if cached:
             files.append(("ucdp", cached[-1], {}))
             notices.append(f"UCDP GED events from the local cache ({cached[-1].name}).")
-        elif _online():
+        elif _online(os.environ.get("ENTANGLE_UCDP_URL", fetch.UCDP_DEFAULT_URL)):
             try:
                 got = fetch.fetch_ucdp()
                 files.append(("ucdp", got.path, {}))
