@@ -40,10 +40,13 @@ def ingest_command(
     ),
 ) -> None:
     """Load an event or deployment file into the store (transactional; a file already loaded is skipped)."""
+    from rich.console import Console
+
     from entangle.sources.ingest import ALREADY_LOADED, ingest
     from entangle.store import open_store
 
-    with open_store(store) as db:
+    # A spinner on stderr while the file is read, checked and written (shown on terminals only).
+    with open_store(store) as db, Console(stderr=True).status(f"loading {file.name} into {db.path.name}"):
         result = ingest(
             db,
             source,
