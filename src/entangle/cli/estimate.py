@@ -205,7 +205,7 @@ def register(app: typer.Typer) -> None:
                 raise EstimateError(
                     "power", "needs PANEL, --outcome and --treatment", "or use --method simulate"
                 )
-            frame, _ = read_panel(panel)
+            frame, meta = read_panel(panel)
             report = mde_for_panel(
                 frame,
                 design,
@@ -216,6 +216,7 @@ def register(app: typer.Typer) -> None:
                 alpha,
                 unit=unit,
                 time=time,
+                metadata=meta,
                 **_options(option),
             )
         print(json.dumps(report))

@@ -8,7 +8,8 @@
 Variance: the estimate is linear in y, Σ v_it·y_it, with v = w on treated observations and
 v = −Z0 (Z0'Z0)⁻¹ Z1'w on untreated ones. BJS's conservative estimator (their Theorem 3) sums the
 unit scores Σ_t v_it·ε̃_it within clusters, where ε̃ is the stage-1 residual on untreated
-observations and τ_it − τ̄ on treated ones, τ̄ being the v-weighted mean within cohort × period.
+observations and τ_it − τ̄ on treated ones, τ̄ being the v-weighted mean of the *other* treated
+observations of the same cohort × period (the leave-out version BJS recommend for small cells).
 For Conley inference the unit scores are combined with the spatial kernel between units instead.
 """
 
@@ -120,13 +121,15 @@ def estimates(
     out = []
     for m, term in enumerate(weights):
         w = w1[:, m]
-        wsum = np.bincount(cell, weights=w)
-        wtau = np.bincount(cell, weights=w * tau)
-        plain = np.bincount(cell, weights=tau) / np.bincount(cell)
-        mean = np.where(wsum > 0, wtau / np.where(wsum > 0, wsum, 1), plain)
+        # leave-one-out cell means (BJS §4.3): an observation's own τ does not shrink its residual
+        wsum = np.bincount(cell, weights=w)[cell] - w
+        wtau = np.bincount(cell, weights=w * tau)[cell] - w * tau
+        count = np.bincount(cell)[cell] - 1
+        plain = (np.bincount(cell, weights=tau)[cell] - tau) / np.maximum(count, 1)
+        mean = np.where(wsum > 0, wtau / np.where(wsum > 0, wsum, 1), np.where(count > 0, plain, tau))
         scores = np.bincount(
             np.concatenate([panel.unit_code[treated_rows], panel.unit_code[untreated_rows]]),
-            weights=np.concatenate([w * (tau - mean[cell]), v0[:, m] * stage["residual0"]]),
+            weights=np.concatenate([w * (tau - mean), v0[:, m] * stage["residual0"]]),
             minlength=panel.n_units,
         )
         if inference == "conley":
