@@ -372,3 +372,40 @@ def test_conservation_per_source_and_year(helpers):
         assert got == by_year
     both = build_panel(ev, registry_sites(reg), reg, PanelSpec(start=D(2012, 1, 1), end=D(2013, 12, 31)))
     assert both.column("fatalities").to_numpy().sum() == 37
+
+
+def test_h3_panel_counts_and_spread(helpers, tmp_path):
+    import geopandas as gpd
+    import h3
+    import shapely
+
+    zone = shapely.box(-2.0, 15.0, -1.0, 16.0)
+    path = tmp_path / "zone.geojson"
+    gpd.GeoDataFrame({"zid": ["z"]}, geometry=[zone], crs="EPSG:4326").to_file(path)
+    ev = helpers.events(
+        [
+            {"date_start": D(2013, 2, 1), "lat": GAO[0], "lon": GAO[1], "fatalities_best": 5},
+            {
+                "date_start": D(2013, 2, 1),
+                "lat": 15.5,
+                "lon": -1.5,
+                "fatalities_best": 12,
+                "geo_precision": 3,
+            },
+        ]
+    )
+    reg = helpers.registry()
+    spec = PanelSpec(
+        start=D(2013, 1, 1),
+        end=D(2013, 3, 31),
+        unit="h3:4",
+        imprecision=ImprecisionRule(rule="spread"),
+        spread_over=f"{path}:zid",
+    )
+    df = build_panel(ev, registry_sites(reg), reg, spec).to_pandas()
+    feb = df[df.period == D(2013, 2, 1)].set_index("unit_id")
+    assert feb.loc[h3.latlng_to_cell(GAO[0], GAO[1], 4), "fatalities"] == pytest.approx(5.0)
+    assert feb.fatalities.sum() == pytest.approx(17.0)
+    # the imprecise event is spread over the hexagons overlapping the zone, by overlap area
+    shared = feb[feb.fatalities > 0].drop(index=h3.latlng_to_cell(GAO[0], GAO[1], 4))
+    assert len(shared) > 3 and shared.fatalities.max() < 12
