@@ -9,6 +9,8 @@ import pyarrow.parquet as pq
 import pyfixest as pf
 import pytest
 
+from entangle.estimate import Result
+
 Y, D = "civilian_fatalities", "present_peacekeeping_25km"
 
 
@@ -57,6 +59,7 @@ def test_estimate_json_terms_and_values_match_pyfixest(cli, panel_path):
     assert result["synthetic"] is True and "synthetic panel" in err
     for key in ("formula", "entangle_version", "warnings", "inference"):
         assert key in result
+    assert Result.from_dict(result).to_dict() == result
 
 
 def test_event_study_and_did_term_names(cli, panel_path):
