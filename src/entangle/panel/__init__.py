@@ -6,7 +6,7 @@ uses ``entangle.geo.assign``, so importing the builder here eagerly would be cir
 
 from __future__ import annotations
 
-__all__ = ["PanelSpec", "build_panel", "iter_panel", "registry_sites", "write_panel"]
+__all__ = ["PanelSpec", "build_panel", "iter_panel", "registry_sites", "write_batches", "write_panel"]
 
 
 def __getattr__(name: str):

@@ -483,6 +483,15 @@ def write_panel(
     ``progress(done, total)`` is called after each period; ``units`` as in ``build_panel``.
     """
     meta, batches = iter_panel(events, sites, registry, spec, engine, metadata, progress, units)
+    write_batches(batches, out, meta)
+    return meta
+
+
+def write_batches(batches: Iterator[pa.RecordBatch], out: str | Path, meta: dict[str, Any]) -> None:
+    """Stream panel batches (from ``iter_panel``, possibly filtered) to Parquet at ``out``, atomically.
+
+    Row groups of about 1M rows, encoded in a second thread; ``meta`` goes to the schema metadata
+    key ``entangle``.
+    """
     with atomic_path(out) as tmp:
         _stream_parquet(_row_groups(batches), tmp, {"entangle": json.dumps(meta)})
-    return meta
