@@ -20,6 +20,10 @@ class EntangleError(Exception):
         text = f"{self.where}: {self.what}"
         return f"{text} ({self.hint})" if self.hint else text
 
+    def __reduce__(self):
+        # Errors raised on Dask workers travel back by pickle; keep the three-part form.
+        return (type(self), (self.where, self.what, self.hint))
+
 
 class RegistryError(EntangleError):
     """The registry YAML is malformed or inconsistent."""
@@ -33,6 +37,9 @@ class RegistryErrors(RegistryError):
         first = problems[0]
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
         super().__init__(first.where, first.what + more, first.hint)
+
+    def __reduce__(self):
+        return (type(self), (self.problems,))
 
 
 class InputError(EntangleError):

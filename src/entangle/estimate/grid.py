@@ -93,16 +93,6 @@ def run_one(frame: pd.DataFrame, spec: Spec, metadata: dict | None = None) -> Re
         )
 
 
-def _run_one_portable(
-    frame: pd.DataFrame, spec: Spec, metadata: dict | None
-) -> tuple[Result | None, tuple | None]:
-    """``run_one`` for workers: a user error comes back as data (it does not pickle as an exception)."""
-    try:
-        return run_one(frame, spec, metadata), None
-    except EntangleError as exc:
-        return None, (exc.where, exc.what, exc.hint)
-
-
 def run_specs(
     frame: pd.DataFrame,
     specs: list[Spec],
@@ -159,16 +149,13 @@ def _run_dask(
         ) from None
     try:
         shared = client.scatter(frame, broadcast=True)
-        futures = client.map(_run_one_portable, [shared] * len(specs), specs, metadata=metadata, pure=False)
+        futures = client.map(run_one, [shared] * len(specs), specs, metadata=metadata, pure=False)
         with _progress(len(specs), progress) as bar:
             task = bar.add_task("estimating on dask", total=len(specs))
             for _ in as_completed(futures):
                 bar.advance(task)
-        outcomes = client.gather(futures)
+        # A user error on a worker is re-raised here as itself (EntangleError pickles).
+        return client.gather(futures)
     finally:
         if own:
             client.close()
-    for _, error in outcomes:
-        if error is not None:
-            raise EstimateError(*error)
-    return [result for result, _ in outcomes]
