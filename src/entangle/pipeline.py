@@ -30,6 +30,12 @@ from entangle.study import Study
 
 OUTPUTS = ("report.html", "panel.parquet", "estimates.json", "network.graphml", "provenance.json")
 STAGES = ("registry", "sources", "panel", "estimates", "report")
+# What a stage folder holds; part of every key so results cached by an older layout are not reused.
+CACHE_LAYOUT = 2
+# Exposures need sites only; without events the panel keeps them and drops every outcome and lag,
+# so no zero can be read as "no violence".
+NO_EVENTS_NOTE = "no event data: outcomes omitted"
+PANEL_KEYS = ("unit_id", "period", "unit_lat", "unit_lon")
 
 
 @dataclass
@@ -283,7 +289,7 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
     files, notices = event_inputs(study)
     deployments = [(e.source, Path(e.path), dict(e.columns)) for e in study.sources.deployments]
     inputs = [(s, str(p), c, file_sha256(p)) for s, p, c in files + deployments]
-    src_key = _sha("sources", [(s, c, h) for s, _, c, h in inputs], registry_hash, __version__)
+    src_key = _sha("sources", [(s, c, h) for s, _, c, h in inputs], registry_hash, __version__, CACHE_LAYOUT)
     src_dir = stages.run(
         "sources",
         src_key,
@@ -306,20 +312,19 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
         )
         notices.insert(
             0,
-            f"No event data was available: {why}. Civilian-harm outcomes, maps of harm and estimates are "
-            "therefore missing; the registry, mandates, deployments and network are shown in full.",
+            f"No event data was available: {why}. Civilian-harm outcomes, the map of harm and estimates "
+            "are therefore missing. Everything that needs no events is shown in full: the registry, "
+            "mandates, deployments, network and each unit's entanglement exposure.",
         )
 
-    # panel
-    panel_key = _sha("panel", src_key, study_hash, registry_hash, __version__)
-    panel_dir = None
-    if has_events:
-        panel_dir = stages.run(
-            "panel",
-            panel_key,
-            lambda d: (d / "panel.parquet").exists(),
-            lambda d: _panel_stage(study, registry, src_dir, d),
-        )
+    # panel (exposures only, when there are no events)
+    panel_key = _sha("panel", src_key, study_hash, registry_hash, __version__, CACHE_LAYOUT)
+    panel_dir = stages.run(
+        "panel",
+        panel_key,
+        lambda d: (d / "panel.parquet").exists(),
+        lambda d: _panel_stage(study, registry, src_dir, d, has_events),
+    )
 
     # estimates
     models = [m.model_dump(mode="json") for m in study.models]
@@ -329,7 +334,7 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
         "estimates",
         est_key,
         lambda d: (d / "estimates.json").exists(),
-        lambda d: _estimates_stage(study, panel_dir, d),
+        lambda d: _estimates_stage(study, panel_dir if has_events else None, d),
     )
 
     # report
@@ -338,7 +343,7 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
         "report",
         reg_key,
         src_key,
-        panel_key if has_events else None,
+        panel_key,
         est_key,
         notices,
         study_hash,
@@ -355,7 +360,7 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
         out,
         {
             "report.html": rep_dir / "report.html",
-            "panel.parquet": panel_dir / "panel.parquet" if panel_dir else None,
+            "panel.parquet": panel_dir / "panel.parquet",
             "estimates.json": est_dir / "estimates.json",
             "network.graphml": reg_dir / "network.graphml",
             "provenance.json": src_dir / "provenance.json",
@@ -365,6 +370,7 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
             "study_hash": study_hash,
             "registry_sha256": registry_hash,
             "synthetic": json.loads((rep_dir / "labels.json").read_text())["synthetic"],
+            "panel": {"outcomes": "included" if has_events else NO_EVENTS_NOTE},
         },
     )
     prune_cache(cache)
@@ -461,13 +467,12 @@ def _load_store(inputs, registry, folder: Path) -> tuple[dict, list]:
 
 
 def _sources_stage(files, deployments, registry, folder: Path) -> str:
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if files or deployments:
-        tables, unmapped = _load_store(files + deployments, registry, folder)
-    else:  # nothing to load: the report still needs (empty) tables
-        tables, unmapped = {name: pa.table({}) for name in ("events", "sites", "rejects", "provenance")}, []
+    # With nothing to load the store is still opened: its empty tables carry the canonical schema
+    # the panel needs (an untyped empty events table is refused).
+    tables, unmapped = _load_store(files + deployments, registry, folder)
+    (folder / "store.duckdb").unlink(missing_ok=True)  # the Parquet tables below are what later stages read
 
     for name, table in tables.items():
         pq.write_table(table, folder / f"{name}.parquet")
@@ -501,10 +506,10 @@ def _rows(value) -> list[dict]:
     return list(value)
 
 
-def _panel_stage(study: Study, registry, src_dir: Path, folder: Path) -> str:
+def _panel_stage(study: Study, registry, src_dir: Path, folder: Path, has_events: bool) -> str:
     import pyarrow.parquet as pq
 
-    from entangle.panel import PanelSpec, registry_sites, write_panel
+    from entangle.panel import PanelSpec, iter_panel, registry_sites
     from entangle.panel.io import stack_sites
 
     events = pq.read_table(src_dir / "events.parquet")
@@ -526,17 +531,52 @@ def _panel_stage(study: Study, registry, src_dir: Path, folder: Path) -> str:
 
     with Progress(transient=True) as bar:
         task = bar.add_task("  panel: periods", total=None)
-        written = write_panel(
+        meta, batches = iter_panel(
             events,
             sites,
             registry,
             spec,
-            folder / "panel.parquet",
             metadata=meta,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
-    rows = written.get("rows", pq.ParquetFile(folder / "panel.parquet").metadata.num_rows)
-    return f"{rows:,} unit-periods"
+        if not has_events:
+            meta, batches = exposures_only(meta, batches)
+        _write_batches(batches, folder / "panel.parquet", meta)
+    what = "unit-periods" if has_events else "unit-periods of exposures (no event data: outcomes omitted)"
+    return f"{meta['rows']:,} {what}"
+
+
+def exposures_only(meta: dict, batches):
+    """Keep the unit, the period and the exposure columns; say in the metadata why outcomes are gone."""
+    keep = list(PANEL_KEYS) + list(meta["columns"]["exposures"])
+    meta = {
+        **meta,
+        "columns": {**meta["columns"], "outcomes": [], "lags": []},
+        "outcomes": NO_EVENTS_NOTE,
+    }
+    return meta, (batch.select(keep) for batch in batches)
+
+
+def _write_batches(batches, path: Path, meta: dict) -> None:
+    """Stream per-period batches to one Parquet file, as ``entangle.panel.write_panel`` lays it out:
+    dictionary encoding for the columns that repeat every period, statistics on unit and period."""
+    import pyarrow.parquet as pq
+
+    metadata = {"entangle": json.dumps(meta)}
+    writer = None
+    try:
+        for batch in batches:
+            if writer is None:
+                writer = pq.ParquetWriter(
+                    path,
+                    batch.schema.with_metadata(metadata),
+                    use_dictionary=list(PANEL_KEYS),
+                    write_statistics=["unit_id", "period"],
+                )
+            writer.write_batch(batch)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def _estimates_stage(study: Study, panel_dir: Path | None, folder: Path) -> str:

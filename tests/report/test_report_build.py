@@ -89,10 +89,12 @@ def test_main_term_and_sentence():
     result = sample_result()
     assert main_term(result)["term"] == "copresence_50km"
     text = describe_result(result, "month")
+    # plain words only; the column name is shown beside the sentence as small code text
     assert text.startswith(
         "Two-way fixed effects, unit-clustered errors: Having peacekeeping and counterterrorism sites both "
-        "within 50 km (copresence_50km) is associated with 1.5 more civilian fatalities per unit and month"
+        "within 50 km is associated with 1.5 more civilian fatalities per unit and month"
     )
+    assert "copresence_50km" not in text
     assert (
         "1.5 more civilian fatalities" in text and "95% CI 0.52 to 2.48" in text and "excludes zero" in text
     )
@@ -148,6 +150,78 @@ def test_no_events_report_says_so():
     assert "S/RES/0001 (2013)" in html and "Base A" in html
 
 
+def test_no_events_report_with_exposure_maps():
+    """Without events the panel holds exposures only: exposure maps, no harm map, no harm legend."""
+    panel = sample_panel()
+    exposures = panel.select(
+        [c for c in panel.column_names if not c.startswith(("events", "fatalities", "civilian_", "lag_"))]
+    )
+    data = make_data(
+        harm=[],
+        layers=assemble.map_layers(exposures, [25.0, 50.0]),
+        estimates=[],
+        panel=assemble.panel_summary(exposures),
+        facts=assemble.headline_facts(exposures, [25.0, 50.0]),
+        notices=["No event data was available."],
+    )
+    html = build_html(data)
+    assert 'data-layer="copresence"' in html and 'data-layer="harm"' not in html
+    assert "there is no map of civilian harm" in html
+    assert "Perpetrators of civilian fatalities" not in html
+    # co-presence in cell 150000 during 2014 only: 12 of 48 unit-months, 1 of 2 units
+    assert data.facts == [
+        "Peacekeeping and counterterrorism sites were both within 50 km in 25.0% of unit-months; "
+        "1 of 2 units saw it at least once."
+    ]
+
+
+def test_column_labels_and_metric_units():
+    from entangle.report.labels import column_label, metric_label
+
+    assert column_label("copresence_50km") == "PK–CT co-presence within 50 km"
+    assert column_label("entanglement_12p5km") == "Entanglement index within 12.5 km"
+    assert column_label("civilian_fatalities_militia") == "Civilian fatalities by militias"
+    assert column_label("present_state_forces_25km") == "State-force site within 25 km"
+    assert column_label("dist_km_peacekeeping") == "Distance to the nearest peacekeeping site (km)"
+    assert column_label("lag_civilian_fatalities") == (
+        "Civilian fatalities in neighbouring units (spatial lag)"
+    )
+    assert column_label("made_up_column") == "made up column"
+    assert metric_label("density") == ("Network density", "share of possible ties, 0–1")
+    html = build_html(make_data())
+    # the raw name stays reachable: as small code text beside the label, or a hover title
+    assert "PK–CT co-presence within 50 km" in html and '<code class="col">copresence_50km</code>' in html
+    from entangle.report.figures import metrics
+
+    rows = [{"period": dt.date(2014, m, 1), "pk_ct_ties": m % 3, "density": 0.5} for m in (1, 2, 3)]
+    chart = metrics(rows)
+    assert ">PK–counterterrorism ties<title>pk_ct_ties</title>" in chart
+    assert ">share of possible ties, 0–1</text>" in chart
+    # a 0-to-max y axis per panel, in METRIC_ORDER: density (max 0.5), then PK–CT ties (max 2)
+    assert re.findall(r'text-anchor="end">([\d.]+)</text>', chart) == ["0.5", "0", "2", "0"]
+
+
+def test_identical_warnings_are_grouped_with_a_count():
+    from entangle.report.build import model_caveats, plain_warning
+
+    lagged = "treatment lagged 1 period(s); 50 rows without a lagged value dropped"
+    results = []
+    for k in range(20):
+        result = sample_result()
+        result["treatment"] = f"copresence_{25 * (1 + k % 2)}km"
+        result["warnings"] = [lagged]
+        results.append(result)
+    results[0]["warnings"].append("1 units stop being treated after onset")
+    notes = model_caveats(results)
+    assert notes == [
+        "20 of 20 models: treatment lagged 1 period; 50 rows without a lagged value dropped",
+        "PK–CT co-presence within 25 km → civilian fatalities (fixed effects, clustered SE): "
+        "1 unit stops being treated after onset",
+    ]
+    assert plain_warning("treatment lagged 3 period(s)") == "treatment lagged 3 periods"
+    assert plain_warning("2 units stop being treated") == "2 units stop being treated"
+
+
 def test_layers_json_is_script_safe():
     data = make_data()
     data.layers[0]["total"]["</script><b>"] = 1.0
@@ -193,7 +267,7 @@ def test_specification_curve_when_a_grid_ran():
     assert "Specification curve" in html
     curve = html.split('aria-label="Specification curve"')[1].split("</svg>")[0]
     # sorted by estimate; the interval of 0.2 (0.0 to 0.4) touches zero so only two are filled
-    tips = re.findall(r"<title>([^<]+)</title>", curve)
+    tips = re.findall(r'class="pt[^"]*"><title>([^<]+)</title>', curve)
     assert [t.split(": ")[1] for t in tips] == ["-0.5", "0.2", "1"]
     assert curve.count('class="pt sig"') == 2
     # only the treatment varies, so one indicator row per treatment with one mark each

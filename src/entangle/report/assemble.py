@@ -134,7 +134,7 @@ def headline_facts(panel: pa.Table, radii_km: list[float]) -> list[str]:
     """Plain descriptive facts for the summary: who harmed civilians, when, and where forces met."""
     facts: list[str] = []
     if "civilian_fatalities" not in panel.column_names:
-        return facts
+        return exposure_facts(panel, radii_km)
     total = int(pc.sum(panel["civilian_fatalities"]).as_py() or 0)
     if total <= 0:
         return ["No civilian fatalities were recorded in the units and months studied."]
@@ -167,6 +167,22 @@ def headline_facts(panel: pa.Table, radii_km: list[float]) -> list[str]:
     return facts
 
 
+def exposure_facts(panel: pa.Table, radii_km: list[float]) -> list[str]:
+    """Where forces met, from a panel of exposures alone (no events needed)."""
+    radius = _radius_label(max(radii_km))
+    column = f"copresence_{radius}km"
+    if column not in panel.column_names or panel.num_rows == 0:
+        return []
+    together = pc.equal(panel[column], 1)
+    share_rows = pc.mean(pc.cast(together, pa.float64())).as_py() or 0.0
+    units = len(pc.unique(panel["unit_id"]))
+    met = len(pc.unique(pc.filter(panel["unit_id"], together)))
+    return [
+        f"Peacekeeping and counterterrorism sites were both within {radius} km in {share_rows:.1%} of "
+        f"unit-months; {met:,} of {units:,} units saw it at least once."
+    ]
+
+
 def _by_unit_year(panel: pa.Table, column: str, how: str) -> tuple[dict, dict]:
     years = pc.year(panel["period"])
     table = pa.table({"unit_id": pc.cast(panel["unit_id"], pa.string()), "year": years, "v": panel[column]})
@@ -191,6 +207,7 @@ def map_layers(panel: pa.Table, radii_km: list[float]) -> list[dict]:
         layers.append(
             {
                 "id": "harm",
+                "column": "civilian_fatalities",
                 "title": "Civilian harm per unit",
                 "unit": "civilian fatalities",
                 "note": "Civilian fatalities recorded in each unit (sum over the period or the chosen year).",
@@ -205,6 +222,7 @@ def map_layers(panel: pa.Table, radii_km: list[float]) -> list[dict]:
         layers.append(
             {
                 "id": "copresence",
+                "column": copresence,
                 "title": "Entanglement exposure: months of peacekeeping–counterterrorism co-presence "
                 f"within {radius} km",
                 "unit": "months of co-presence",
@@ -220,6 +238,7 @@ def map_layers(panel: pa.Table, radii_km: list[float]) -> list[dict]:
         layers.append(
             {
                 "id": "entanglement",
+                "column": index,
                 "title": f"Entanglement index within {radius} km (mean per month)",
                 "unit": "mean entanglement index",
                 "note": "Co-presence weighted by the ties active between the interventions present "

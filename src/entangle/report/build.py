@@ -19,8 +19,8 @@ import jinja2
 from entangle import __version__
 from entangle.atomic import write_text
 from entangle.report import figures
-from entangle.report.assemble import CATEGORY_PREFIX
 from entangle.report.data import ReportData
+from entangle.report.labels import column_label
 from entangle.report.svg import CATEGORY_COLOURS, KIND_COLOURS, TIE_COLOURS
 
 DESIGN_NAMES = {
@@ -38,6 +38,15 @@ INFERENCE_NAMES = {
     "conley": "Conley spatial errors",
     "ri": "randomization inference",
 }
+# Short forms for plot labels and table rows, where the full names would not fit.
+DESIGN_SHORT = {
+    "twfe": "fixed effects",
+    "event-study": "event study",
+    "did": "staggered DiD",
+    "dose": "dose-response",
+    "spillover": "spillover rings",
+}
+INFERENCE_SHORT = {"cluster": "clustered SE", "conley": "Conley SE", "ri": "randomization inference"}
 
 
 def main_term(result: dict) -> dict | None:
@@ -57,9 +66,61 @@ def _num(value: float | None, digits: int = 3) -> str:
     return f"{value:.{digits}g}"
 
 
-def result_label(result: dict) -> str:
+def _lower_first(text: str) -> str:
+    """Lower-case a label's first letter inside a sentence, unless it starts an acronym (PK–CT)."""
+    return text if len(text) > 1 and text[1].isupper() else text[:1].lower() + text[1:]
+
+
+def result_code(result: dict) -> str:
+    """The model as panel columns and option names: what to look for in estimates.json."""
     inference = result.get("inference", "cluster")
     return f"{result['outcome']} ~ {result['treatment']} ({result['design']}, {inference})"
+
+
+def model_words(result: dict) -> str:
+    """Treatment → outcome in plain words (no design)."""
+    return f"{column_label(result['treatment'])} → {_lower_first(column_label(result['outcome']))}"
+
+
+def design_words(result: dict) -> str:
+    inference = result.get("inference", "cluster")
+    lag = (result.get("options") or {}).get("lag")
+    words = [DESIGN_SHORT.get(result["design"], result["design"]), INFERENCE_SHORT.get(inference, inference)]
+    if lag:
+        words.append(f"treatment lagged {lag} {_plural(lag, 'period')}")
+    return ", ".join(words)
+
+
+def term_label(term: str, result: dict, period: str = "period") -> str:
+    """An estimate's term in words: the treatment's label, the ATT, or event time ("2 months after onset")."""
+    if term == result.get("treatment"):
+        return column_label(term)
+    if term == "ATT":
+        return "Average effect on the treated (ATT)"
+    match = re.fullmatch(r"e=(-?\d+)", term)
+    if match:
+        k = int(match[1])
+        if k == 0:
+            return f"the {period} of onset"
+        return f"{abs(k)} {_plural(abs(k), period)} {'before' if k < 0 else 'after'} onset"
+    return term
+
+
+def result_label(result: dict) -> str:
+    """A model in plain words: treatment → outcome (design, errors)."""
+    return f"{model_words(result)} ({design_words(result)})"
+
+
+def _plural(count: int, noun: str) -> str:
+    return noun if count == 1 else noun + "s"
+
+
+def plain_warning(text: str) -> str:
+    """Estimator warnings with their counts agreeing: "1 units stop" → "1 unit stops", "2 period(s)" →
+    "2 periods"."""
+    text = re.sub(r"\b1 units stop\b", "1 unit stops", text)
+    text = re.sub(r"\b1 (unit|row|cluster)s\b", r"1 \1", text)
+    return re.sub(r"\b(\d+) (\w+)\(s\)", lambda m: f"{m[1]} {_plural(int(m[1]), m[2])}", text)
 
 
 # Plain words for the panel's column families (docs/architecture.md); anything else keeps its name.
@@ -80,14 +141,12 @@ def treatment_words(column: str) -> str:
                 g.replace("_", " ").replace("p", ".") if g[0].isdigit() else g.replace("_", " ")
                 for g in match.groups()
             ]
-            return words.format(*parts) + f" ({column})"
-    return column
+            return words.format(*parts)
+    return column_label(column)
 
 
 def outcome_words(column: str) -> str:
-    if column.startswith(CATEGORY_PREFIX):
-        return f"civilian fatalities by {column[len(CATEGORY_PREFIX) :].replace('_', ' ')} perpetrators"
-    return column.replace("_", " ")
+    return _lower_first(column_label(column))
 
 
 def describe_result(result: dict, period: str = "period") -> str:
@@ -96,7 +155,7 @@ def describe_result(result: dict, period: str = "period") -> str:
     design = DESIGN_NAMES.get(result["design"], result["design"])
     inference = INFERENCE_NAMES.get(result.get("inference", "cluster"), result.get("inference", ""))
     if est is None:
-        what = f"{result['outcome']} on {result['treatment']}"
+        what = f"{outcome_words(result['outcome'])} on {_lower_first(column_label(result['treatment']))}"
         return f"{design.capitalize()} of {what}: see the event-study plot."
     lo, hi = est.get("ci_low"), est.get("ci_high")
     direction = "more" if est["estimate"] >= 0 else "fewer"
@@ -122,7 +181,7 @@ def caveats(data: ReportData) -> list[str]:
         notes.append(
             "SYNTHETIC DATA: every number in this report comes from simulated data, not real events."
         )
-    notes.extend(data.notices)
+    # data.notices (e.g. no event data) are shown above the summary already, not repeated here
     if data.has_events():
         notes.append(
             "These are observational associations. Interventions deploy where violence is expected, so "
@@ -134,9 +193,24 @@ def caveats(data: ReportData) -> list[str]:
             "Event counts are what the sources recorded; reporting is thinner in remote areas and in "
             "periods with fewer observers, and sources revise their data."
         )
-    for result in data.estimates:
+    notes.extend(model_caveats(data.estimates))
+    return notes
+
+
+def model_caveats(results: list[dict]) -> list[str]:
+    """Estimator warnings, one line per distinct warning: shared by several models, it is counted
+    ("20 models: ...") rather than repeated; a pre-trend failure is named per model."""
+    by_warning: dict[str, list[dict]] = {}
+    for result in results:
         for warning in result.get("warnings") or []:
-            notes.append(f"{result_label(result)}: {warning}")
+            by_warning.setdefault(plain_warning(warning), []).append(result)
+    notes = []
+    for warning, models in by_warning.items():
+        if len(models) == 1:
+            notes.append(f"{result_label(models[0])}: {warning}")
+        else:
+            notes.append(f"{len(models)} of {len(results)} models: {warning}")
+    for result in results:
         pre = (result.get("extra") or {}).get("pretrend") or {}
         if pre.get("p_value") is not None and pre["p_value"] < 0.1:
             notes.append(
@@ -146,16 +220,24 @@ def caveats(data: ReportData) -> list[str]:
     return notes
 
 
+def _layer_max(layer: dict) -> dict[str, float]:
+    """The darkest colour's value: over the whole period, and in the highest single year."""
+    return {
+        "total": max(layer["total"].values(), default=0),
+        "year": max([max(v.values(), default=0) for v in layer["years"].values()] + [0]),
+    }
+
+
 def _layers_json(data: ReportData) -> str:
-    payload = {
-        layer["id"]: {
+    payload = {}
+    for layer in data.layers:
+        top = _layer_max(layer)
+        payload[layer["id"]] = {
             "years": {str(y): v for y, v in layer["years"].items()},
             "total": layer["total"],
-            "max": max([max(v.values(), default=0) for v in layer["years"].values()] + [0]),
-            "maxTotal": max(layer["total"].values(), default=0),
+            "max": top["year"],
+            "maxTotal": top["total"],
         }
-        for layer in data.layers
-    }
     # "</" must not appear inside an inline script.
     return json.dumps(payload, separators=(",", ":")).replace("</", "<\\/")
 
@@ -166,11 +248,12 @@ def _estimate_rows(results: list[dict]) -> list[dict]:
         est = main_term(result)
         if est is not None:
             lag = (result.get("options") or {}).get("lag")
-            label = result_label(result) + (f", lag {lag}" if lag else "")
             rows.append(
                 {
                     **est,
-                    "label": label,
+                    "label": model_words(result),
+                    "detail": design_words(result),
+                    "code": result_code(result) + (f", lag {lag}" if lag else ""),
                     "outcome": result["outcome"],
                     "treatment": result["treatment"],
                     "design": result["design"],
@@ -243,13 +326,15 @@ def build_html(data: ReportData) -> str:
         "version": data.versions.get("entangle", __version__),
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "summary": [
-            describe_result(r, data.study.get("period", "period")) for r in models if main_term(r) is not None
+            (describe_result(r, data.study.get("period", "period")), result_code(r))
+            for r in models
+            if main_term(r) is not None
         ][:6],
         "caveats": caveats(data),
         "timeline": figures.timeline(data),
-        "kind_legend": figures.legend(KIND_COLOURS, kinds_present),
-        "tie_legend": figures.legend(TIE_COLOURS, {t["type"] for t in data.ties}),
-        "cat_legend": figures.legend(CATEGORY_COLOURS),
+        "kind_legend": figures.legend(KIND_COLOURS, kinds_present, "Intervention kinds"),
+        "tie_legend": figures.legend(TIE_COLOURS, {t["type"] for t in data.ties}, "Tie types"),
+        "cat_legend": figures.legend(CATEGORY_COLOURS, caption="Perpetrators of civilian fatalities"),
         "network": figures.network(data, data.network_years),
         "metrics": figures.metrics(data.metrics),
         "sites_map": figures.sites_map(data, proj) if proj else "",
@@ -258,6 +343,7 @@ def build_html(data: ReportData) -> str:
         else [],
         "too_many_units": 0 if draw_units else len(data.units),
         "layers_json": _layers_json(data) if draw_units else "{}",
+        "layer_max": {layer["id"]: _layer_max(layer) for layer in data.layers},
         "years": years,
         "kinds": sorted(kinds_present),
         "coef": figures.coefficients(coef_rows) if coef_rows else "",
@@ -271,6 +357,10 @@ def build_html(data: ReportData) -> str:
         "spec": figures.spec_curve(grid_rows) if len(grid_rows) > 1 else "",
         "citations": _citations(data),
         "result_label": result_label,
+        "result_code": result_code,
+        "term_label": term_label,
+        "plain_warning": plain_warning,
+        "column_label": column_label,
         "num": _num,
         "css": (assets / "report.css").read_text(encoding="utf-8"),
         "js": (assets / "report.js").read_text(encoding="utf-8"),

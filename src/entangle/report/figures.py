@@ -12,6 +12,7 @@ import math
 import re
 from collections import defaultdict
 
+from entangle.report.labels import column_label, metric_label
 from entangle.report.svg import (
     CATEGORY_COLOURS,
     KIND_COLOURS,
@@ -37,6 +38,7 @@ METRIC_ORDER = (
     "pk_degree",
     "pk_betweenness",
 )
+METRICS_LEFT = 240  # room for a metric's label and unit left of its panel
 PROVISION_ROWS = (
     ("protection_of_civilians", "Protection of civilians"),
     ("counterterrorism", "Counterterrorism"),
@@ -51,7 +53,8 @@ def _year_axis(x, first: dt.date, last: dt.date, y0: float, y1: float) -> str:
         if first <= day <= last + dt.timedelta(days=1):
             px = x(month_index(day))
             parts.append(f'<line x1="{fmt(px)}" x2="{fmt(px)}" y1="{fmt(y0)}" y2="{fmt(y1)}" class="grid"/>')
-            parts.append(f'<text x="{fmt(px + 2)}" y="{fmt(y1 + 12)}" class="tick">{year}</text>')
+            if day <= last:  # the line closing the last year gets no label of its own
+                parts.append(f'<text x="{fmt(px + 2)}" y="{fmt(y1 + 12)}" class="tick">{year}</text>')
     return "".join(parts)
 
 
@@ -222,7 +225,8 @@ def network(data, years: list[int], size: int = 420) -> str:
             f'<defs><marker id="arr{year}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" '
             'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
             '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
-            f'<text x="10" y="20" class="head">{year}: {len(active)} interventions, {len(ties)} ties</text>',
+            f'<text x="10" y="20" class="head">{year}: {_count(len(active), "intervention")}, '
+            f"{_count(len(ties), 'tie')}</text>",
         ]
         pair_count: dict[tuple[str, str], int] = defaultdict(int)
         for tie in ties:
@@ -282,30 +286,38 @@ def network(data, years: list[int], size: int = 420) -> str:
     return "".join(panels)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _overlaps(item: dict, first: dt.date, last: dt.date) -> bool:
     return item["start"] <= last and (item["end"] is None or item["end"] >= first)
 
 
-def legend(colours: dict[str, str], present: set[str] | None = None) -> str:
+def legend(colours: dict[str, str], present: set[str] | None = None, caption: str = "") -> str:
+    """A colour key; the caption says what the colours stand for (kinds, tie types and perpetrators
+    share some colours and words, e.g. "training")."""
     items = [
         f'<span class="key"><i style="background:{c}"></i>{esc(k.replace("_", " "))}</span>'
         for k, c in colours.items()
         if present is None or k in present
     ]
-    return '<p class="legend">' + "".join(items) + "</p>"
+    head = f'<span class="caption">{esc(caption)}:</span>' if caption else ""
+    return '<p class="legend">' + head + "".join(items) + "</p>"
 
 
 def metrics(rows: list[dict], width: int = 1000, panel_h: int = 90) -> str:
-    """Small multiples: each numeric network metric over time."""
+    """Small multiples: each numeric network metric over time, with its unit and a 0-to-max axis."""
     if not rows:
         return '<p class="empty">No network metrics were computed.</p>'
+    left = METRICS_LEFT
     numeric = {
         k for row in rows for k, v in row.items() if isinstance(v, int | float) and not isinstance(v, bool)
     }
     preferred = [k for k in METRIC_ORDER if k in numeric]
     keys = preferred or sorted(numeric)
     periods = [month_index(r["period"]) for r in rows]
-    x = linear(min(periods), max(periods) + 1, 170, width - 10)
+    x = linear(min(periods), max(periods) + 1, left, width - 10)
     parts, y = [], 10
     first, last = rows[0]["period"], rows[-1]["period"]
     for key in keys:
@@ -313,12 +325,27 @@ def metrics(rows: list[dict], width: int = 1000, panel_h: int = 90) -> str:
         finite = [v for v in values if not math.isnan(v)]
         hi = max(finite, default=0) or 1
         yv = linear(0, hi, y + panel_h - 10, y + 6)
+        label, unit = metric_label(key)
         parts.append(
-            f'<text x="160" y="{y + panel_h / 2}" class="lane" text-anchor="end">'
-            f"{esc(key.replace('_', ' '))}</text>"
+            f'<text x="{left - 14}" y="{y + panel_h / 2}" class="lane" text-anchor="end">{esc(label)}'
+            f"{title(key)}</text>"
         )
-        parts.append(f'<text x="164" y="{y + 12}" class="tick">{hi:.3g}</text>')
-        parts.append(f'<line x1="170" x2="{width - 10}" y1="{fmt(yv(0))}" y2="{fmt(yv(0))}" class="grid"/>')
+        if unit:
+            parts.append(
+                f'<text x="{left - 14}" y="{y + panel_h / 2 + 13}" class="tick" text-anchor="end">'
+                f"{esc(unit)}</text>"
+            )
+        # y axis: 0 at the baseline, the panel's maximum at the top
+        parts.append(
+            f'<text x="{left - 4}" y="{fmt(yv(hi) + 4)}" class="tick" text-anchor="end">{hi:.3g}</text>'
+        )
+        parts.append(f'<text x="{left - 4}" y="{fmt(yv(0) + 3)}" class="tick" text-anchor="end">0</text>')
+        parts.append(
+            f'<line x1="{left}" x2="{width - 10}" y1="{fmt(yv(hi))}" y2="{fmt(yv(hi))}" class="grid"/>'
+        )
+        parts.append(
+            f'<line x1="{left}" x2="{width - 10}" y1="{fmt(yv(0))}" y2="{fmt(yv(0))}" class="grid"/>'
+        )
         points = " ".join(
             f"{fmt(x(p) + 0.5)},{fmt(yv(v))}"
             for p, v in zip(periods, values, strict=True)
@@ -402,26 +429,39 @@ def choropleth(data, proj: Projection, layer: dict) -> str:
 
 
 def _forest(
-    rows: list[dict], label_w: int = 330, width: int = 1000, row_h: int = 22, title_text: str = ""
+    rows: list[dict],
+    label_w: int = 430,
+    width: int = 1000,
+    row_h: int = 32,
+    title_text: str = "",
+    x_label: str = "",
 ) -> str:
     lows = [r["ci_low"] for r in rows if r["ci_low"] is not None] + [0.0]
     highs = [r["ci_high"] for r in rows if r["ci_high"] is not None] + [0.0]
     lo, hi = min(lows), max(highs)
     pad = (hi - lo) * 0.08 or 1
     x = linear(lo - pad, hi + pad, label_w, width - 20)
-    height = 30 + row_h * len(rows) + 24
-    parts = [f'<line x1="{fmt(x(0))}" x2="{fmt(x(0))}" y1="20" y2="{height - 24}" class="zero"/>']
+    bottom = 30 + row_h * len(rows)  # plot area ends here; tick labels and the axis label below
+    height = bottom + (38 if x_label else 24)
+    parts = [f'<line x1="{fmt(x(0))}" x2="{fmt(x(0))}" y1="20" y2="{bottom}" class="zero"/>']
     for t in nice_ticks(lo - pad, hi + pad, 6):
         parts.append(
-            f'<text x="{fmt(x(t))}" y="{height - 8}" class="tick" text-anchor="middle">{t:g}</text>'
-            f'<line x1="{fmt(x(t))}" x2="{fmt(x(t))}" y1="20" y2="{height - 24}" class="grid"/>'
+            f'<text x="{fmt(x(t))}" y="{bottom + 16}" class="tick" '
+            f'text-anchor="middle">{t:g}</text>'
+            f'<line x1="{fmt(x(t))}" x2="{fmt(x(t))}" y1="20" y2="{bottom}" class="grid"/>'
         )
     for k, r in enumerate(rows):
         yy = 30 + row_h * k + row_h / 2
+        code = title(r["code"]) if r.get("code") else ""
         parts.append(
-            f'<text x="{label_w - 8}" y="{fmt(yy + 4)}" class="lane" text-anchor="end">'
-            f"{esc(r['label'])}</text>"
+            f'<text x="{label_w - 8}" y="{fmt(yy)}" class="lane" text-anchor="end">'
+            f"{esc(r['label'])}{code}</text>"
         )
+        if r.get("detail"):
+            parts.append(
+                f'<text x="{label_w - 8}" y="{fmt(yy + 11)}" class="tick" text-anchor="end">'
+                f"{esc(r['detail'])}{code}</text>"
+            )
         tip = (
             f"{r['label']}: {r['estimate']:.4g} (95% CI {r['ci_low']:.4g} to {r['ci_high']:.4g})"
             if r["ci_low"] is not None
@@ -437,12 +477,21 @@ def _forest(
         )
     if title_text:
         parts.append(f'<text x="{label_w}" y="14" class="head">{esc(title_text)}</text>')
+    if x_label:
+        parts.append(
+            f'<text x="{fmt((label_w + width - 20) / 2)}" y="{height - 2}" class="tick" '
+            f'text-anchor="middle">{esc(x_label)}</text>'
+        )
     return svg(width, height, "".join(parts), title_text or "Estimates with 95% confidence intervals")
 
 
 def coefficients(rows: list[dict]) -> str:
     """Forest plot of each model's main estimate with its 95% interval."""
-    return _forest(rows, title_text="Main estimate of each model, with 95% confidence interval")
+    return _forest(
+        rows,
+        title_text="Main estimate of each model, with 95% confidence interval",
+        x_label="change in the outcome per unit and period (0 = no association)",
+    )
 
 
 def event_study(result: dict, width: int = 1000, height: int = 320) -> str:
@@ -470,8 +519,9 @@ def event_study(result: dict, width: int = 1000, height: int = 320) -> str:
     parts = [
         f'<text x="{fmt((70 + width - 20) / 2)}" y="{height - 4}" class="tick" text-anchor="middle">'
         "periods since onset of the treatment (hollow grey: the reference period, 0 by construction)</text>",
-        f'<text x="70" y="14" class="head">{esc(result["outcome"])} around onset of '
-        f"{esc(result['treatment'])}</text>",
+        f'<text x="70" y="14" class="head">{esc(column_label(result["outcome"]))} around the onset of: '
+        f"{esc(column_label(result['treatment']).lower())}"
+        f"{title(result['outcome'] + ' ~ ' + result['treatment'])}</text>",
         f'<line x1="70" x2="{width - 20}" y1="{fmt(y(0))}" y2="{fmt(y(0))}" class="zero"/>',
         f'<line x1="{fmt(x(-0.5))}" x2="{fmt(x(-0.5))}" y1="24" y2="{height - 46}" class="grid"/>',
     ]
@@ -484,6 +534,11 @@ def event_study(result: dict, width: int = 1000, height: int = 320) -> str:
         )
     for t in nice_ticks(lo - pad, hi + pad, 5):
         parts.append(f'<text x="64" y="{fmt(y(t) + 4)}" class="tick" text-anchor="end">{t:g}</text>')
+    parts.append(
+        f'<text x="12" y="{fmt((24 + height - 46) / 2)}" class="tick" text-anchor="middle" '
+        f'transform="rotate(-90 12 {fmt((24 + height - 46) / 2)})">'
+        f"{esc(column_label(result['outcome']).lower())} per unit, vs. the reference period</text>"
+    )
     for k, est in pts:
         px = x(k)
         parts.append(f'<text x="{fmt(px)}" y="{height - 28}" class="tick" text-anchor="middle">{k}</text>')
@@ -504,7 +559,7 @@ def event_study(result: dict, width: int = 1000, height: int = 320) -> str:
 SPEC_DIMENSIONS = ("outcome", "treatment", "design", "lag")
 
 
-def spec_curve(rows: list[dict], width: int = 1000, left: int = 220) -> str:
+def spec_curve(rows: list[dict], width: int = 1000, left: int = 300) -> str:
     """Specification curve: every grid estimate sorted by size, with its interval, and beneath it
     one row per choice (outcome, treatment, design, lag) marking which specifications made it."""
     rows = sorted(rows, key=lambda r: r["estimate"])
@@ -528,7 +583,8 @@ def spec_curve(rows: list[dict], width: int = 1000, left: int = 220) -> str:
                 f'<line x1="{fmt(px)}" x2="{fmt(px)}" y1="{fmt(y(r["ci_low"]))}" '
                 f'y2="{fmt(y(r["ci_high"]))}" class="ci"/>'
             )
-        tip = f"{r['label']}: {r['estimate']:.4g}"
+        spec = f"{r['label']} ({r['detail']})" if r.get("detail") else r["label"]
+        tip = f"{spec}: {r['estimate']:.4g}"
         parts.append(
             f'<circle cx="{fmt(px)}" cy="{fmt(y(r["estimate"]))}" r="3" '
             f'class="pt{" sig" if significant else ""}">'
@@ -542,8 +598,10 @@ def spec_curve(rows: list[dict], width: int = 1000, left: int = 220) -> str:
         parts.append(f'<text x="{left - 6}" y="{yy + 9}" class="head" text-anchor="end">{esc(dim)}</text>')
         yy += 13
         for value in values:
+            shown = column_label(value) if dim in ("outcome", "treatment") else value
             parts.append(
-                f'<text x="{left - 6}" y="{yy + 8}" class="tick" text-anchor="end">{esc(value)}</text>'
+                f'<text x="{left - 6}" y="{yy + 8}" class="tick" text-anchor="end">{esc(shown)}'
+                f"{title(value)}</text>"
             )
             for k, r in enumerate(rows):
                 if str(r.get(dim, "")) == value:

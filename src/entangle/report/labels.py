@@ -1,0 +1,90 @@
+"""Plain-language labels for the panel's columns and the network metrics.
+
+The report shows these to readers; the raw column name stays available as a hover title or small
+code text, so an analyst can find the same number in panel.parquet. Column families follow the
+contract in docs/architecture.md; a column no rule knows keeps its own name, spaced out.
+"""
+
+from __future__ import annotations
+
+import re
+
+KIND_WORDS = {
+    "peacekeeping": "peacekeeping",
+    "counterterrorism": "counterterrorism",
+    "state_forces": "state-force",
+    "private_military": "private-military",
+    "regional": "regional-force",
+    "training": "training-mission",
+}
+CATEGORY_WORDS = {
+    "state_and_allied": "state forces and allies",
+    "international": "international forces",
+    "jihadist": "jihadist groups",
+    "militia": "militias",
+    "rebel": "rebels",
+    "other": "other perpetrators",
+    "unknown": "unknown perpetrators",
+}
+OUTCOME_WORDS = {
+    "events": "Events recorded",
+    "fatalities": "Fatalities (all)",
+    "civilian_fatalities": "Civilian fatalities",
+    "attacks_on_peacekeepers": "Attacks on peacekeepers",
+}
+# Network metrics (entangle.registry.network): a label and the unit its axis counts in.
+METRIC_WORDS = {
+    "nodes": ("Interventions present", "interventions"),
+    "ties": ("Active ties", "ties"),
+    "density": ("Network density", "share of possible ties, 0–1"),
+    "pk_ct_ties": ("PK–counterterrorism ties", "ties"),
+    "pk_state_ties": ("PK–state-force ties", "ties"),
+    "pk_private_ties": ("PK–private-military ties", "ties"),
+    "pk_degree": ("Ties of the PK mission", "ties (degree)"),
+    "pk_betweenness": ("PK mission as broker", "betweenness, 0–1"),
+}
+
+
+def _kind(name: str) -> str:
+    return KIND_WORDS.get(name, name.replace("_", " "))
+
+
+def _radius(label: str) -> str:
+    return label.replace("p", ".")  # the panel writes 12.5 km as 12p5km
+
+
+_RULES = (
+    (re.compile(r"copresence_(\w+)km"), lambda r: f"PK–CT co-presence within {_radius(r)} km"),
+    (re.compile(r"entanglement_(\w+)km"), lambda r: f"Entanglement index within {_radius(r)} km"),
+    (
+        re.compile(r"present_(\w+)_(\w+)km"),
+        lambda k, r: f"{_kind(k).capitalize()} site within {_radius(r)} km",
+    ),
+    (
+        re.compile(r"troops_(\w+)_(\w+)km"),
+        lambda k, r: f"{_kind(k).capitalize()} troops within {_radius(r)} km",
+    ),
+    (re.compile(r"dist_km_(\w+)"), lambda k: f"Distance to the nearest {_kind(k)} site (km)"),
+    (
+        re.compile(r"civilian_fatalities_(\w+)"),
+        lambda c: f"Civilian fatalities by {CATEGORY_WORDS.get(c, c.replace('_', ' '))}",
+    ),
+)
+
+
+def column_label(column: str) -> str:
+    """The human label of a panel column: ``copresence_50km`` → "PK–CT co-presence within 50 km"."""
+    if column.startswith("lag_"):
+        return f"{column_label(column[4:])} in neighbouring units (spatial lag)"
+    if column in OUTCOME_WORDS:
+        return OUTCOME_WORDS[column]
+    for pattern, words in _RULES:
+        match = pattern.fullmatch(column)
+        if match:
+            return words(*match.groups())
+    return column.replace("_", " ")
+
+
+def metric_label(name: str) -> tuple[str, str]:
+    """A network metric's label and axis unit (unknown metrics keep their name and no unit)."""
+    return METRIC_WORDS.get(name, (name.replace("_", " "), ""))
