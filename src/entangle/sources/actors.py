@@ -231,8 +231,12 @@ def _segments(candidates: list[Rule]) -> list[tuple[dt.date, dt.date, Rule]]:
 
 
 def _distinct(table: pa.Table, name: str, ident: str) -> list[tuple[str, str | None]]:
-    cols = [name, ident]
-    rows = table.select(cols).group_by(cols).aggregate([]).to_pylist()
+    con = memory_db()
+    try:
+        con.register("t", table.select([name, ident]))
+        rows = con.sql(f"SELECT DISTINCT {name}, {ident} FROM t").to_arrow_table().to_pylist()
+    finally:
+        con.close()
     return [(r[name], r[ident]) for r in rows if r[name] is not None or r[ident] is not None]
 
 
