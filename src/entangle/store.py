@@ -110,7 +110,6 @@ class Store:
         ).fetchall()
         keys = ("source", "path", "sha256", "rows_in", "rows_loaded", "rows_rejected", "loaded_at")
         return {
-            "store": str(self.path),
             "tables": {name: self.count(name) for name in TABLES},
             "sources": [
                 {

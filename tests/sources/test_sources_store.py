@@ -30,6 +30,7 @@ def test_info_counts_and_sources(tmp_path):
         ingest(db, "ucdp", FIXTURES / "ucdp_ged_v22_1.csv")
         ingest(db, "acled", FIXTURES / "acled_old_schema.csv")
         info = db.info()
+    assert set(info) == {"tables", "sources"}
     assert info["tables"]["events"] == 6 + 9
     assert info["tables"]["provenance"] == 2
     assert info["tables"]["rejects"] == 0

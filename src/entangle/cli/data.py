@@ -86,7 +86,7 @@ def register(app: typer.Typer) -> None:
         from entangle.store import default_store_path, open_store
 
         with open_store(store or default_store_path(), read_only=True) as db:
-            info = db.info()
+            info, where = db.info(), db.path
         if format_ is Format.json:
             print(json.dumps(info, indent=2))
             return
@@ -94,7 +94,7 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         console = Console()
-        tables = Table("table", "rows", title=f"store {info['store']}")
+        tables = Table("table", "rows", title=f"store {where}")
         for name, count in info["tables"].items():
             tables.add_row(name, str(count))
         console.print(tables)

@@ -453,7 +453,7 @@ def canonicalise(
 
 def compact(table: pa.Table, unique: Sequence[str] = ("event_id", "source_id")) -> pa.Table:
     """Dictionary-encode the text columns that repeat (all but ``unique``): a 2M-row events table
-    shrinks to about a third, which is what the later steps (actor mapping, the store write) hold."""
+    shrinks to a third to a half, which is what the later steps (actor mapping, the store write) hold."""
     for i, field in enumerate(table.schema):
         is_text = pa.types.is_string(field.type) or pa.types.is_large_string(field.type)
         if is_text and field.name not in unique:
