@@ -272,7 +272,7 @@ def test_specification_curve_when_a_grid_ran():
     assert curve.count('class="pt sig"') == 2
     # only the treatment varies, so one indicator row per treatment with one mark each
     assert (
-        curve.count('class="mark"') == 3 and ">treatment</text>" in curve and ">outcome</text>" not in curve
+        curve.count('class="mark"') == 3 and ">Treatment</text>" in curve and ">Outcome</text>" not in curve
     )
     assert "3 grid specifications" in html
     listed = [{**r, "grid": False} for r in grid]  # the same models listed one by one: no curve

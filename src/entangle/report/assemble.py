@@ -210,7 +210,8 @@ def map_layers(panel: pa.Table, radii_km: list[float]) -> list[dict]:
                 "column": "civilian_fatalities",
                 "title": "Civilian harm per unit",
                 "unit": "civilian fatalities",
-                "note": "Civilian fatalities recorded in each unit (sum over the period or the chosen year).",
+                "note": "Civilian fatalities recorded in each unit (sum over the period or the chosen year). "
+                "Counts, not rates: larger or more populous units collect more.",
                 "years": years,
                 "total": total,
             }
@@ -241,8 +242,9 @@ def map_layers(panel: pa.Table, radii_km: list[float]) -> list[dict]:
                 "column": index,
                 "title": f"Entanglement index within {radius} km (mean per month)",
                 "unit": "mean entanglement index",
-                "note": "Co-presence weighted by the ties active between the interventions present "
-                "(docs/concepts.md).",
+                "note": "For each month, the sum over every pair of interventions with an active site "
+                f"within {radius} km of the weights of the ties active between them (0 where no tied pair "
+                "is present), averaged over the months of the period or the chosen year.",
                 "years": years,
                 "total": total,
             }

@@ -20,7 +20,7 @@ from entangle import __version__
 from entangle.atomic import write_text
 from entangle.report import figures
 from entangle.report.data import ReportData
-from entangle.report.labels import column_label
+from entangle.report.labels import column_label, unit_words
 from entangle.report.svg import CATEGORY_COLOURS, KIND_COLOURS, TIE_COLOURS
 
 DESIGN_NAMES = {
@@ -361,6 +361,7 @@ def build_html(data: ReportData) -> str:
         "term_label": term_label,
         "plain_warning": plain_warning,
         "column_label": column_label,
+        "unit_words": unit_words,
         "num": _num,
         "css": (assets / "report.css").read_text(encoding="utf-8"),
         "js": (assets / "report.js").read_text(encoding="utf-8"),

@@ -557,6 +557,12 @@ def event_study(result: dict, width: int = 1000, height: int = 320) -> str:
 
 
 SPEC_DIMENSIONS = ("outcome", "treatment", "design", "lag")
+SPEC_DIMENSION_WORDS = {
+    "outcome": "Outcome",
+    "treatment": "Treatment",
+    "design": "Design",
+    "lag": "Treatment lag (periods)",
+}
 
 
 def spec_curve(rows: list[dict], width: int = 1000, left: int = 300) -> str:
@@ -595,7 +601,10 @@ def spec_curve(rows: list[dict], width: int = 1000, left: int = 300) -> str:
         values = sorted({str(r.get(dim, "")) for r in rows})
         if len(values) < 2:
             continue  # a choice every specification shares says nothing
-        parts.append(f'<text x="{left - 6}" y="{yy + 9}" class="head" text-anchor="end">{esc(dim)}</text>')
+        parts.append(
+            f'<text x="{left - 6}" y="{yy + 9}" class="head" text-anchor="end">'
+            f"{esc(SPEC_DIMENSION_WORDS[dim])}</text>"
+        )
         yy += 13
         for value in values:
             shown = column_label(value) if dim in ("outcome", "treatment") else value

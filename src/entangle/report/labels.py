@@ -88,3 +88,15 @@ def column_label(column: str) -> str:
 def metric_label(name: str) -> tuple[str, str]:
     """A network metric's label and axis unit (unknown metrics keep their name and no unit)."""
     return METRIC_WORDS.get(name, (name.replace("_", " "), ""))
+
+
+def unit_words(unit: str) -> str:
+    """The study's unit of analysis in words (the spec itself is shown beside it as code)."""
+    if unit == "priogrid":
+        return "PRIO-GRID cells of 0.5° × 0.5° (about 55 km)"
+    if unit.startswith("h3:"):
+        return f"H3 hexagons, resolution {unit[3:]}"
+    if unit.startswith("admin:"):
+        path, column = unit[len("admin:") :].rsplit(":", 1)
+        return f"admin areas from {path} (id column {column})"
+    return unit
