@@ -680,6 +680,7 @@ def _report_stage(study, registry, reg_dir, src_dir, panel_dir, est_dir, notices
         imprecision=_imprecision_text(study),
         panel=assemble.panel_summary(panel) if panel is not None else {},
         facts=assemble.headline_facts(panel, study.exposure.radii_km) if panel is not None else [],
+        exposure_notes=assemble.exposure_caveats(records["sites"], bool(study.sources.deployments)),
         notices=list(notices),
         synthetic=_panel_synthetic(panel) or any(r.get("synthetic") for r in estimates),
         versions=_versions(),

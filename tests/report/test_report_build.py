@@ -311,3 +311,14 @@ def test_short_names_for_lanes_and_nodes():
     assert _short("Opération Barkhane", 12) == "Barkhane"  # generic prefix dropped only when too long
     assert _short("Opération Barkhane", 26) == "Opération Barkhane"
     assert _short("Wagner Group / Africa Corps", 12) == "Wagner Grou…"
+
+
+def test_exposure_caveats_flag_missing_troop_numbers():
+    sites = [{"id": "a", "troops": 900}, {"id": "b", "troops": None}, {"id": "c", "troops": 0}]
+    notes = assemble.exposure_caveats(sites, deployment_files=False)
+    assert notes[0].startswith("Exposure is measured from the registry's sites (main bases")
+    assert notes[1].startswith("2 of 3 sites have no troop number in any source")
+    notes = assemble.exposure_caveats(sites[:1], deployment_files=True)
+    assert len(notes) == 1 and "the deployment files loaded" in notes[0]
+    html = build_html(make_data(exposure_notes=notes))
+    assert "patrols, temporary posts and air operations are not sites" in html

@@ -183,6 +183,26 @@ def exposure_facts(panel: pa.Table, radii_km: list[float]) -> list[str]:
     ]
 
 
+def exposure_caveats(sites: list[dict], deployment_files: bool) -> list[str]:
+    """What the exposure columns cannot say, given the sites they were measured from."""
+    where = (
+        "the registry's sites and the deployment files loaded"
+        if deployment_files
+        else "the registry's sites (main bases, with opening and closing dates)"
+    )
+    notes = [
+        f"Exposure is measured from {where}: patrols, temporary posts and air operations are not sites, "
+        "so exposure away from bases is understated."
+    ]
+    unknown = sum(1 for site in sites if not site.get("troops"))
+    if unknown:
+        notes.append(
+            f"{unknown} of {len(sites)} sites have no troop number in any source; the troops_* columns "
+            "of panel.parquet count only the sites that do, so a 0 there can mean unknown, not no troops."
+        )
+    return notes
+
+
 def _by_unit_year(panel: pa.Table, column: str, how: str) -> tuple[dict, dict]:
     years = pc.year(panel["period"])
     table = pa.table({"unit_id": pc.cast(panel["unit_id"], pa.string()), "year": years, "v": panel[column]})

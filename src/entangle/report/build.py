@@ -193,6 +193,7 @@ def caveats(data: ReportData) -> list[str]:
             "Event counts are what the sources recorded; reporting is thinner in remote areas and in "
             "periods with fewer observers, and sources revise their data."
         )
+    notes.extend(data.exposure_notes)
     notes.extend(model_caveats(data.estimates))
     return notes
 

@@ -33,6 +33,7 @@ class ReportData:
     imprecision: str = ""  # the imprecise-event rule, in words
     panel: dict = field(default_factory=dict)  # rows, units, periods, events, fatalities, civilian_fatalities
     facts: list[str] = field(default_factory=list)  # descriptive facts for the summary
+    exposure_notes: list[str] = field(default_factory=list)  # caveats on the exposure measures
     notices: list[str] = field(default_factory=list)  # plain statements shown at the top (e.g. no event data)
     synthetic: bool = False
     versions: dict = field(default_factory=dict)

@@ -93,6 +93,8 @@ def timeline(data, left: int = 170, width: int = 1000) -> str:
     for row in data.harm:
         months[month_index(row["period"])][row["category"]] = row["civilian_fatalities"]
     top = max((sum(v.values()) for v in months.values()), default=0)
+    if top <= 0:
+        harm_h = 30  # a line saying why, not an empty chart
     if top > 0:
         ticks = nice_ticks(0, top)
         yv = linear(0, max(ticks[-1], top), y + harm_h, y)
@@ -117,19 +119,22 @@ def timeline(data, left: int = 170, width: int = 1000) -> str:
                 )
                 base += value
     else:
-        parts.append(
-            f'<text x="{left + 10}" y="{y + harm_h / 2}" class="empty">No event data: civilian fatalities '
-            "cannot be shown.</text>"
+        why = (
+            "No civilian fatalities were recorded."
+            if data.has_events()
+            else "No event data: civilian fatalities cannot be shown."
         )
+        parts.append(f'<text x="{left + 10}" y="{y + harm_h / 2}" class="empty">{why}</text>')
     y += harm_h + 14
-    legend_x = left
-    for cat, colour in CATEGORY_COLOURS.items():
-        parts.append(
-            f'<rect x="{legend_x}" y="{y - 8}" width="10" height="10" fill="{colour}"/>'
-            f'<text x="{legend_x + 13}" y="{y + 1}" class="tick">{esc(cat.replace("_", " "))}</text>'
-        )
-        legend_x += 16 + 7 * len(cat)
-    y += 16
+    if top > 0:  # the perpetrator key only where bars carry those colours
+        legend_x = left
+        for cat, colour in CATEGORY_COLOURS.items():
+            parts.append(
+                f'<rect x="{legend_x}" y="{y - 8}" width="10" height="10" fill="{colour}"/>'
+                f'<text x="{legend_x + 13}" y="{y + 1}" class="tick">{esc(cat.replace("_", " "))}</text>'
+            )
+            legend_x += 16 + 7 * len(cat)
+        y += 16
     axis_top = 26
 
     # Mandate provisions: when a mandate with each provision was in force.

@@ -93,10 +93,10 @@ def metric_label(name: str) -> tuple[str, str]:
 def unit_words(unit: str) -> str:
     """The study's unit of analysis in words (the spec itself is shown beside it as code)."""
     if unit == "priogrid":
-        return "PRIO-GRID cells of 0.5° × 0.5° (about 55 km)"
+        return "0.5° PRIO-GRID cells, about 55 km across"
     if unit.startswith("h3:"):
         return f"H3 hexagons, resolution {unit[3:]}"
     if unit.startswith("admin:"):
         path, column = unit[len("admin:") :].rsplit(":", 1)
-        return f"admin areas from {path} (id column {column})"
+        return f"admin areas from {path}, id column {column}"
     return unit
