@@ -13,7 +13,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("ENTANGLE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real third-party files (tests only). Skip when absent, fail in CI where they must exist."""
     if not SHARED_DATA.is_dir():

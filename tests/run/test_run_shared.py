@@ -16,22 +16,14 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def shared_run(tmp_path_factory):
+def shared_run(tmp_path_factory, shared_data):
     """Run the study once for the module (the CLI fixture is function-scoped, so call the API)."""
-    import os
-
-    from conftest import SHARED_DATA
-
-    if not SHARED_DATA.is_dir():
-        if os.environ.get("ENTANGLE_REQUIRE_SHARED") == "1":
-            pytest.fail(f"ENTANGLE_REQUIRE_SHARED=1 but {SHARED_DATA} is missing")
-        pytest.skip(f"{SHARED_DATA} not present")
     from entangle.pipeline import run_study
     from entangle.study import load_study
 
     base = tmp_path_factory.mktemp("shared")
     mp = pytest.MonkeyPatch()
-    mp.setenv("ENTANGLE_DATA", str(SHARED_DATA))
+    mp.setenv("ENTANGLE_DATA", str(shared_data))
     mp.setenv("ENTANGLE_CACHE", str(base / "cache"))
     mp.setenv("ENTANGLE_OFFLINE", "1")
     try:
@@ -41,7 +33,7 @@ def shared_run(tmp_path_factory):
         second = run_study(study, base / "out")
     finally:
         mp.undo()
-    return SHARED_DATA, base / "out", result, second
+    return shared_data, base / "out", result, second
 
 
 def test_outputs_and_provenance(shared_run):
