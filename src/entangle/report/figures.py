@@ -586,6 +586,11 @@ def spec_curve(rows: list[dict], width: int = 1000, left: int = 300) -> str:
     parts = [f'<line x1="{left}" x2="{width - 20}" y1="{fmt(y(0))}" y2="{fmt(y(0))}" class="zero"/>']
     for t in nice_ticks(lo - pad, hi + pad, 5):
         parts.append(f'<text x="{left - 6}" y="{fmt(y(t) + 4)}" class="tick" text-anchor="end">{t:g}</text>')
+    mid = fmt(curve_h / 2)
+    parts.append(
+        f'<text x="{left - 40}" y="{mid}" class="tick" text-anchor="middle" '
+        f'transform="rotate(-90 {left - 40} {mid})">estimate (per unit and period)</text>'
+    )
     for k, r in enumerate(rows):
         px = x(k)
         significant = r["ci_low"] is not None and (r["ci_low"] > 0 or r["ci_high"] < 0)
