@@ -64,6 +64,7 @@ TABLES: dict[str, dict[str, str]] = {
     "actor_map": ACTOR_MAP_COLUMNS,
 }
 STORE_ENV = "ENTANGLE_STORE"
+WRITE_MEMORY_LIMIT = "512MB"
 
 
 def default_store_path() -> Path:
@@ -160,6 +161,10 @@ class Store:
             return result
         kind = result.kind
         con = self.con
+        # DuckDB would otherwise buffer a large insert in memory up to 80% of RAM; written blocks can
+        # be evicted to the file, so a small budget costs nothing and keeps a 2M-row load under 2 GB.
+        previous_limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        con.execute(f"SET memory_limit = '{WRITE_MEMORY_LIMIT}'")
         con.execute("BEGIN TRANSACTION")
         try:
             con.register("incoming", result.table)
@@ -223,6 +228,8 @@ class Store:
                     str(self.path), f"write failed, store unchanged: {exc}", "see the message"
                 ) from exc
             raise
+        finally:
+            con.execute(f"SET memory_limit = '{previous_limit}'")
         return result
 
     def _columns(self, name: str) -> list[str]:
