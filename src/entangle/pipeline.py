@@ -509,7 +509,7 @@ def _rows(value) -> list[dict]:
 def _panel_stage(study: Study, registry, src_dir: Path, folder: Path, has_events: bool) -> str:
     import pyarrow.parquet as pq
 
-    from entangle.panel import PanelSpec, iter_panel, registry_sites, write_panel
+    from entangle.panel import PanelSpec, iter_panel, registry_sites, write_batches, write_panel
     from entangle.panel.io import stack_sites
 
     events = pq.read_table(src_dir / "events.parquet")
@@ -542,7 +542,7 @@ def _panel_stage(study: Study, registry, src_dir: Path, folder: Path, has_events
         else:
             meta, batches = iter_panel(events, sites, registry, spec, metadata=meta, progress=progress)
             meta, batches = exposures_only(meta, batches)
-            _write_batches(batches, folder / "panel.parquet", meta)
+            write_batches(batches, folder / "panel.parquet", meta)
     what = "unit-periods" if has_events else "unit-periods of exposures (no event data: outcomes omitted)"
     return f"{meta['rows']:,} {what}"
 
@@ -556,43 +556,6 @@ def exposures_only(meta: dict, batches):
         "outcomes": NO_EVENTS_NOTE,
     }
     return meta, (batch.select(keep) for batch in batches)
-
-
-ROWS_PER_GROUP = 1_000_000  # Parquet row groups of about this many rows, as entangle.panel writes
-
-
-def _write_batches(batches, path: Path, meta: dict) -> None:
-    """Stream per-period batches to one Parquet file laid out as ``entangle.panel.write_panel`` does:
-    row groups of about ``ROWS_PER_GROUP`` rows (one per period would multiply the file's size),
-    dictionary encoding for the columns that repeat every period, statistics on unit and period."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    metadata = {"entangle": json.dumps(meta)}
-    writer = None
-    buffer: list = []
-
-    def flush() -> None:
-        writer.write_table(pa.Table.from_batches(buffer))
-        buffer.clear()
-
-    try:
-        for batch in batches:
-            if writer is None:
-                writer = pq.ParquetWriter(
-                    path,
-                    batch.schema.with_metadata(metadata),
-                    use_dictionary=list(PANEL_KEYS),
-                    write_statistics=["unit_id", "period"],
-                )
-            buffer.append(batch)
-            if sum(b.num_rows for b in buffer) >= ROWS_PER_GROUP:
-                flush()
-        if buffer:
-            flush()
-    finally:
-        if writer is not None:
-            writer.close()
 
 
 def _estimates_stage(study: Study, panel_dir: Path | None, folder: Path) -> str:

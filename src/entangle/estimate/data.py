@@ -211,7 +211,8 @@ def prepare(
         lagged = np.where(inside, full[unit_code, np.clip(source, 0, n_periods - 1)], np.nan)
         ok = ~np.isnan(lagged)
         warnings.append(
-            f"treatment lagged {lag} period(s); {int((~ok).sum())} rows without a lagged value dropped"
+            f"treatment lagged {lag} {'period' if lag == 1 else 'periods'}; "
+            f"{int((~ok).sum())} rows without a lagged value dropped"
         )
         keep_idx = np.flatnonzero(keep)[ok] if not all_rows else np.flatnonzero(ok)
         panel = prepare(

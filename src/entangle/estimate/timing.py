@@ -32,7 +32,10 @@ def timing_warnings(panel: Panel, matrix: np.ndarray, onset: np.ndarray) -> list
     out = []
     off = switches_off(matrix, onset)
     if off:
-        out.append(f"{off} units stop being treated after onset; event time counts from the first onset")
+        out.append(
+            f"{off} {'unit stops' if off == 1 else 'units stop'} being treated after onset; "
+            "event time counts from the first onset"
+        )
     first = int((onset == 0).sum())
     if first:
         out.append(f"{first} units are treated from the first period (no pre-period): they identify nothing")

@@ -115,14 +115,6 @@ def _plural(count: int, noun: str) -> str:
     return noun if count == 1 else noun + "s"
 
 
-def plain_warning(text: str) -> str:
-    """Estimator warnings with their counts agreeing: "1 units stop" → "1 unit stops", "2 period(s)" →
-    "2 periods"."""
-    text = re.sub(r"\b1 units stop\b", "1 unit stops", text)
-    text = re.sub(r"\b1 (unit|row|cluster)s\b", r"1 \1", text)
-    return re.sub(r"\b(\d+) (\w+)\(s\)", lambda m: f"{m[1]} {_plural(int(m[1]), m[2])}", text)
-
-
 # Plain words for the panel's column families (docs/architecture.md); anything else keeps its name.
 _TREATMENT_WORDS = (
     (re.compile(r"copresence_(\w+)km"), "Having peacekeeping and counterterrorism sites both within {0} km"),
@@ -204,7 +196,7 @@ def model_caveats(results: list[dict]) -> list[str]:
     by_warning: dict[str, list[dict]] = {}
     for result in results:
         for warning in result.get("warnings") or []:
-            by_warning.setdefault(plain_warning(warning), []).append(result)
+            by_warning.setdefault(warning, []).append(result)
     notes = []
     for warning, models in by_warning.items():
         if len(models) == 1:
@@ -360,7 +352,6 @@ def build_html(data: ReportData) -> str:
         "result_label": result_label,
         "result_code": result_code,
         "term_label": term_label,
-        "plain_warning": plain_warning,
         "column_label": column_label,
         "unit_words": unit_words,
         "num": _num,
