@@ -121,13 +121,13 @@ def _col(raw: RawTable, name: str) -> str:
 
 
 def _target_civilians(raw: RawTable, schema: str) -> str:
-    vac = "trim(event_type) = 'Violence against civilians'"
+    vac = "event_type = 'Violence against civilians'"
     if "civilian_targeting" in raw.table.column_names:
-        return f"({vac} OR coalesce(trim(civilian_targeting) = 'Civilian targeting', false))"
+        return f"({vac} OR coalesce(civilian_targeting = 'Civilian targeting', false))"
     if schema == "old" and "inter2" in raw.table.column_names:
         types = ", ".join(f"'{t}'" for t in OLD_TARGETING_TYPES)
         inter2 = parse_number("inter2", "INTEGER")
-        return f"({vac} OR coalesce({inter2} = {CIVILIANS_INTER} AND trim(event_type) IN ({types}), false))"
+        return f"({vac} OR coalesce({inter2} = {CIVILIANS_INTER} AND event_type IN ({types}), false))"
     return f"({vac})"
 
 
@@ -135,7 +135,7 @@ def _violence_type(raw: RawTable) -> str:
     if "disorder_type" in raw.table.column_names:
         return snake("disorder_type")
     cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in DISORDER_OF_EVENT_TYPE.items())
-    return f"CASE trim(event_type) {cases} END"
+    return f"CASE event_type {cases} END"
 
 
 def events_from_raw(raw: RawTable, malformed: list[tuple[int, str]]) -> LoadResult:
@@ -149,16 +149,16 @@ def events_from_raw(raw: RawTable, malformed: list[tuple[int, str]]) -> LoadResu
         "d": parse_date("event_date", DATE_FORMATS),
         "time_precision": "time_precision",
         "tp": parse_number("time_precision", "SMALLINT"),
-        "event_type": "trim(event_type)",
-        "sub_event_type": f"trim({_col(raw, 'sub_event_type')})",
+        "event_type": "event_type",
+        "sub_event_type": _col(raw, "sub_event_type"),
         "violence_type": _violence_type(raw),
-        "actor1": "trim(actor1)",
-        "actor2": "trim(actor2)",
-        "assoc_actor1": f"trim({_col(raw, 'assoc_actor_1')})",
-        "assoc_actor2": f"trim({_col(raw, 'assoc_actor_2')})",
+        "actor1": "actor1",
+        "actor2": "actor2",
+        "assoc_actor1": _col(raw, "assoc_actor_1"),
+        "assoc_actor2": _col(raw, "assoc_actor_2"),
         "country_iso3": iso3_sql(raw.table, "country", "iso"),
-        "admin1": f"trim({_col(raw, 'admin1')})",
-        "admin2": f"trim({_col(raw, 'admin2')})",
+        "admin1": _col(raw, "admin1"),
+        "admin2": _col(raw, "admin2"),
         "latitude": "latitude",
         "longitude": "longitude",
         "lat": parse_number("latitude", "DOUBLE"),

@@ -134,13 +134,11 @@ def read_csv(path: str | Path, mapping: Mapping[str, str] | list[str], encoding:
         "n_high": parse_number(col("fatalities_high"), "INTEGER"),
         "n_civ": parse_number(col("civilian_fatalities"), "INTEGER"),
         "tc": (
-            f"CASE WHEN lower(trim({col('target_civilians')})) IN {TRUE} THEN true "
-            f"WHEN lower(trim({col('target_civilians')})) IN {FALSE} THEN false END"
+            f"CASE WHEN lower({col('target_civilians')}) IN {TRUE} THEN true "
+            f"WHEN lower({col('target_civilians')}) IN {FALSE} THEN false END"
         ),
-        **{
-            f: f"trim({col(f)})" for f in ("country_iso3", "admin1", "admin2", "event_type", "sub_event_type")
-        },
-        **{f: f"trim({col(f)})" for f in ("actor1", "actor2")},
+        **{f: col(f) for f in ("country_iso3", "admin1", "admin2", "event_type", "sub_event_type")},
+        **{f: col(f) for f in ("actor1", "actor2")},
         "violence_type": snake(col("violence_type")),
         **{f"raw_{f}": col(f) for f in fields},
     }

@@ -172,6 +172,21 @@ def require_columns(found: Sequence[str], required: Iterable[str], path: Path, w
             raise InputError(f"{path}:1", f"missing column {column!r}", hint)
 
 
+def _trim_dictionaries(table: pa.Table) -> pa.Table:
+    """Strip surrounding whitespace from dictionary-encoded text, once per distinct value: loaders
+    then compare and keep these columns as they are (plain columns are trimmed where they are parsed)."""
+    import pyarrow.compute as pc
+
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            chunks = [
+                pa.DictionaryArray.from_arrays(chunk.indices, pc.utf8_trim_whitespace(chunk.dictionary))
+                for chunk in table.column(i).chunks
+            ]
+            table = table.set_column(i, field, pa.chunked_array(chunks, field.type))
+    return table
+
+
 def _line_numbers(n_rows: int, skipped: Sequence[int]) -> np.ndarray:
     """Line numbers of kept records given the (sorted) line numbers of skipped malformed ones."""
     lines = np.arange(2, n_rows + len(skipped) + 2, dtype=np.int64)
@@ -274,6 +289,7 @@ def read_delimited(
         table, bad = attempt(enc, False)
     # The Arrow pool keeps the parse buffers it freed; hand them back before validation allocates.
     pa.default_memory_pool().release_unused()
+    table = _trim_dictionaries(table)
     skipped = sorted(int(n) for n, _ in bad if n is not None)
     table = table.append_column(LINE, pa.array(_line_numbers(table.num_rows, skipped)))
     malformed = [(int(n) if n is not None else 0, message) for n, message in bad]
@@ -327,7 +343,8 @@ def read_json_records(
         lowered = {str(k).strip().lower(): v for k, v in record.items()}
         for c in wanted:
             value = lowered.get(c)
-            columns[c].append(None if value is None or value == "" else str(value))
+            text = None if value is None else str(value).strip()
+            columns[c].append(text or None)
     table = pa.table({c: pa.array(v, pa.string()) for c, v in columns.items()})
     table = table.append_column(LINE, pa.array(np.arange(1, len(records) + 1, dtype=np.int64)))
     return RawTable(table, path, "utf-8", None), meta
@@ -622,4 +639,4 @@ def count_checks(column: str, typed: str, what: str) -> list[Check]:
 
 def snake(expr: str) -> str:
     """SQL: 'Political violence; Demonstrations' -> 'political_violence_demonstrations'."""
-    return f"trim(regexp_replace(lower(trim({expr})), '[^a-z0-9]+', '_', 'g'), '_')"
+    return f"trim(regexp_replace(lower({expr}), '[^a-z0-9]+', '_', 'g'), '_')"
