@@ -88,3 +88,20 @@ def test_every_minusma_location_maps_to_a_registry_site(shared_data):
         assert set(minusma["intervention_id"]) == {"minusma"}
         unmatched = sorted(set(minusma.loc[minusma["registry_site_id"].isna(), "name"]))
         assert unmatched == [], f"{name}: MINUSMA locations with no registry site: {unmatched}"
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_every_real_file_ingests_with_the_default_reject_share(shared_data, tmp_path, name):
+    """Folded per-map duplicates (FrontMap) are accounted for in rejects but are not errors."""
+    from entangle.sources.ingest import ingest
+    from entangle.store import open_store
+
+    with open_store(tmp_path / "store.duckdb") as store:
+        result = ingest(store, "geopko", shared_data / "geopko" / name)
+        info = store.info()
+    frame = pandas_rows(shared_data, name)
+    assert result.rows_in == len(frame)
+    assert info["tables"]["sites"] == result.rows_loaded
+    assert result.rows_loaded + result.rows_rejected == len(frame)
+    folded = sum(r.startswith("folded into line") for r in result.rejects.column("reason").to_pylist())
+    assert result.rows_folded == folded

@@ -30,7 +30,7 @@ from pathlib import Path
 from statistics import fmean
 from typing import Any
 
-from entangle.sources.base import LoadResult
+from entangle.sources.base import FOLDED, LoadResult
 from entangle.sources.deployments import (
     RegistryLike,
     SiteMatcher,
@@ -114,7 +114,6 @@ LAYOUTS = (
         ("No.TCC", "year.overview"),
     ),
 )
-FOLDED = "folded into line"
 LAYOUT_NAMES = ", ".join(f"{lay.name} ({lay.label})" for lay in LAYOUTS)
 
 
@@ -183,6 +182,7 @@ def read_geopko(path: str | Path, registry: RegistryLike | None = None) -> LoadR
         table=sites,
         rejects=rejects,
         rows_in=len(table.records),
+        rows_folded=folded,
         source_version=rows.source_version,
         notes=tuple(notes),
     )

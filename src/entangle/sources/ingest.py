@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from entangle.errors import InputError
 from entangle.sources.actors import ActorRules, load_actor_rules, map_actors, peacekeeping_ids
-from entangle.sources.base import LoadResult
+from entangle.sources.base import FOLDED, LoadResult
 from entangle.sources.readers import check_file, sha256_file
 
 if TYPE_CHECKING:
@@ -73,14 +74,15 @@ def check_reject_share(result: LoadResult, path: Path, max_reject_share: float) 
     """Abort (one line naming the first bad line and column) when too many rows were rejected."""
     if result.rows_in == 0:
         raise InputError(f"{path}:2", "no data rows after the header", "is the file truncated?")
-    share = result.rows_rejected / result.rows_in
+    share = result.rows_bad / result.rows_in
     if share <= max_reject_share:
         return
-    first = result.rejects.slice(0, 1).to_pylist()[0]
+    bad = result.rejects.filter(pc.invert(pc.starts_with(result.rejects["reason"], FOLDED)))
+    first = bad.slice(0, 1).to_pylist()[0]
     column = f"column {first['column']!r}: " if first["column"] else ""
     raise InputError(
         f"{path}:{first['line']}",
-        f"{column}{first['reason']}; {result.rows_rejected} of {result.rows_in} rows "
+        f"{column}{first['reason']}; {result.rows_bad} of {result.rows_in} rows "
         f"({share:.0%}) are bad, more than the allowed {max_reject_share:.0%}; nothing was loaded",
         "fix the file, or raise --max-reject-share to load the good rows",
     )
