@@ -161,12 +161,16 @@ def normalise_names(fields: Iterable[str], path: Path) -> list[str]:
     return names
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1].upper() in "AEIO" else "a"  # "an ACLED", "a UCDP"
+
+
 def require_columns(found: Sequence[str], required: Iterable[str], path: Path, what: str) -> None:
     """Raise one clear error for the first required column the header lacks."""
     for column in required:
         if column not in found:
             close = difflib.get_close_matches(column, list(found), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"is this a {what} file? header has: "
+            hint = f"did you mean {close[0]!r}?" if close else f"is this {_article(what)} {what} file? header has: "
             if not close:
                 hint += ", ".join(found[:12]) + (" ..." if len(found) > 12 else "")
             raise InputError(f"{path}:1", f"missing column {column!r}", hint)
