@@ -412,12 +412,6 @@ def _final_message(console, result: RunResult) -> None:
     console.print(f"Report: {result.outputs['report.html']}")
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _publish(out: Path, files: dict[str, Path | None], run_info: dict) -> dict[str, Path]:
     """Copy each stage artifact to OUT atomically; drop a stale panel when this run has none."""
     out.mkdir(parents=True, exist_ok=True)
@@ -432,11 +426,9 @@ def _publish(out: Path, files: dict[str, Path | None], run_info: dict) -> dict[s
             payload.update(run_info)
             with atomic_path(target) as tmp:
                 tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
-                os.chmod(tmp, 0o666 & ~_umask())
         else:
             with atomic_path(target) as tmp:
                 shutil.copyfile(source, tmp)
-                os.chmod(tmp, 0o666 & ~_umask())
         written[name] = target
     return written
 
