@@ -125,15 +125,17 @@ def _case(name: str, target_ratio: float | None, **params) -> list[dict]:
     print(json.dumps({"case": name, **result, "peak_mb": peak}))
     ref = result["reference"]
 
-    def timing(label: str, seconds: float) -> dict:
-        if target_ratio is None:
+    def timing(label: str, seconds: float, target: float | None) -> dict:
+        if target is None:
             return row(f"panel_{name}_{label}", seconds, "s", ref, "report", result["conserved"])
-        ok = seconds <= target_ratio * ref and result["conserved"]
-        return row(f"panel_{name}_{label}", seconds, "s", ref, f"<= {target_ratio:g}x reference", ok)
+        ok = seconds <= target * ref and result["conserved"]
+        return row(f"panel_{name}_{label}", seconds, "s", ref, f"<= {target:g}x reference", ok)
 
+    # The reference computes in memory and writes nothing, so the like-for-like ratio (the target)
+    # is the build; the Parquet write is reported beside it.
     return [
-        timing("build", result["build"]),
-        timing("build_and_write_parquet", result["write"]),
+        timing("build", result["build"], target_ratio),
+        timing("build_and_write_parquet", result["write"], None),
         row(f"panel_{name}_peak_rss", peak, "MB", None, "< 6000 MB", peak < 6000),
     ]
 
