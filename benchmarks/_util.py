@@ -22,10 +22,13 @@ def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
 
 def peak_rss_mb(code: str) -> tuple[float, dict]:
     """Run Python ``code`` in a fresh process; return its peak RSS in MB and the JSON it prints last."""
+    # VmHWM is the peak RSS of this process image alone; getrusage's ru_maxrss would also count the
+    # pages the child shared with a large parent before exec.
     wrapper = (
         code
-        + "\nimport resource, json as _j\n"
-        + "print(_j.dumps({'__peak_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))\n"
+        + "\nimport json as _j, re as _re\n"
+        + "_hwm = _re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()).group(1)\n"
+        + "print(_j.dumps({'__peak_kb': int(_hwm)}))\n"
     )
     proc = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, check=True)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
