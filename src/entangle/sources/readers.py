@@ -170,9 +170,11 @@ def require_columns(found: Sequence[str], required: Iterable[str], path: Path, w
     for column in required:
         if column not in found:
             close = difflib.get_close_matches(column, list(found), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"is this {_article(what)} {what} file? header has: "
-            if not close:
-                hint += ", ".join(found[:12]) + (" ..." if len(found) > 12 else "")
+            if close:
+                hint = f"did you mean {close[0]!r}?"
+            else:
+                shown = ", ".join(found[:12]) + (" ..." if len(found) > 12 else "")
+                hint = f"is this {_article(what)} {what} file? header has: {shown}"
             raise InputError(f"{path}:1", f"missing column {column!r}", hint)
 
 
