@@ -47,8 +47,14 @@ def bench_twfe_5m() -> list[dict]:
     def ours():
         return estimate(frame, "twfe", "y", "d")
 
-    ref_t, ref_fit = timed(reference, repeat=2)
-    our_t, result = timed(ours, repeat=2)
+    # Interleaved, best of 4: single runs of either vary by ±30 % on this VM (page faults on 5M-row
+    # allocations), far more than the difference being measured.
+    ref_t = our_t = float("inf")
+    for _ in range(4):
+        t, ref_fit = timed(reference)
+        ref_t = min(ref_t, t)
+        t, result = timed(ours)
+        our_t = min(our_t, t)
     same = abs(result.estimates[0].estimate - float(ref_fit.coef()["d"])) < 1e-8
     ratio = our_t / ref_t
     return [row("estimate_twfe_5m_rows", our_t, "s", ref_t, "<= 1.15", ratio <= 1.15 and same)]
