@@ -154,20 +154,26 @@ def _expand(value: str, where: str) -> str:
 
 
 def _resolve_paths(data: dict, base: Path, where: str) -> dict:
+    def anchor(text: str) -> Path:
+        path = Path(_expand(text, where))
+        return path if path.is_absolute() else base / path
+
     sources = data.get("sources", {})
     for group in ("events", "deployments"):
         for entry in sources.get(group, []):
             if isinstance(entry, dict) and isinstance(entry.get("path"), str):
-                path = Path(_expand(entry["path"], where))
-                entry["path"] = path if path.is_absolute() else base / path
+                entry["path"] = anchor(entry["path"])
     if isinstance(data.get("registry"), str):
-        path = Path(_expand(data["registry"], where))
-        data["registry"] = path if path.is_absolute() else base / path
+        data["registry"] = anchor(data["registry"])
     unit = data.get("unit")
     if isinstance(unit, str) and unit.startswith("admin:"):
         _, file, col = unit.split(":", 2) if unit.count(":") >= 2 else (None, unit, "")
-        path = Path(_expand(file, where))
-        data["unit"] = f"admin:{path if path.is_absolute() else base / path}:{col}"
+        data["unit"] = f"admin:{anchor(file)}:{col}"
+    imprecision = data.get("imprecision")
+    if isinstance(imprecision, dict) and isinstance(imprecision.get("spread_over"), str):
+        file, sep, col = imprecision["spread_over"].rpartition(":")
+        if sep:
+            data["imprecision"] = {**imprecision, "spread_over": f"{anchor(file)}:{col}"}
     return data
 
 
