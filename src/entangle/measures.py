@@ -3,8 +3,10 @@
 A site is *active in a period* when its [start, end] interval overlaps the period (an open end means
 still active); a tie is active in a period by the same rule. For each intervention kind and period:
 
-- ``dist_km_<kind>``: great-circle km from the unit's centroid to the nearest active site of that
-  kind (null when no site of the kind is active anywhere);
+- ``dist_km_<kind>``: great-circle km from the unit to the nearest active site of that kind (null
+  when no site of the kind is active anywhere). "From the unit" means from its centroid, or, when
+  a (unit × site) distance matrix is given (admin polygons: 0 inside the polygon, distance to its
+  boundary outside, see ``entangle.geo.polygon_distance``), the distance that matrix holds;
 - ``present_<kind>_<r>km``: 1 when at least one active site of the kind lies within r km;
 - ``troops_<kind>_<r>km``: sum of the known troop numbers of those sites (sites without a troop
   figure add 0);
@@ -15,7 +17,9 @@ still active); a tie is active in a period by the same rule. For each interventi
 
 The computation is incremental over periods: from one period to the next only the sites that start
 or stop change anything, so each step touches the cells near those sites instead of querying every
-cell against every site again (a KD-tree on 3-D unit vectors answers the recomputations).
+cell against every site again (a KD-tree on 3-D unit vectors answers the recomputations). With a
+distance matrix the two paths differ only in how the distance from unit u to site s is obtained;
+everything else (presence, troops, co-presence, entanglement) is the same code.
 """
 
 from __future__ import annotations
@@ -156,6 +160,18 @@ class _Nearest:
         self._refresh_km(np.flatnonzero(changed))
 
 
+class _NearestFromMatrix:
+    """Nearest active site of one kind for every unit, read off a (unit × site) distance matrix."""
+
+    def __init__(self, site_km: np.ndarray) -> None:
+        self.site_km = site_km
+        self.km = np.full(site_km.shape[0], np.nan)
+
+    def update(self, active: np.ndarray, added: np.ndarray, removed: np.ndarray) -> None:
+        # few units and sites (admin layers): a full minimum per change is cheap
+        self.km = self.site_km[:, active].min(axis=1) if len(active) else np.full(len(self.km), np.nan)
+
+
 def exposure_stream(
     unit_lat: np.ndarray,
     unit_lon: np.ndarray,
@@ -164,27 +180,36 @@ def exposure_stream(
     starts: np.ndarray,
     ends: np.ndarray,
     radii: list[float],
+    site_km: np.ndarray | None = None,
 ) -> Iterator[dict[str, np.ndarray]]:
-    """Yield, for each period [starts[t], ends[t]], the exposure columns as arrays over units."""
+    """Yield, for each period [starts[t], ends[t]], the exposure columns as arrays over units.
+
+    ``site_km``: optional (unit × site) great-circle km replacing the distances from the centroids
+    (``unit_lat``, ``unit_lon``), e.g. ``entangle.geo.polygon_distance.polygon_point_km``.
+    """
     kinds = exposure_kinds(sites)
     n_units = len(unit_lat)
-    cells = unit_vectors(unit_lat, unit_lon)
-    site_vec = unit_vectors(sites.lat, sites.lon)
     interventions = sorted(set(sites.intervention.tolist()))
     int_index = np.array([interventions.index(i) for i in sites.intervention], dtype=np.int64)
     kind_index = np.array([kinds.index(k) for k in sites.kind], dtype=np.int64)
     troops = np.nan_to_num(sites.troops.astype(np.float64), nan=0.0)
-    cell_tree = cKDTree(cells)
-    # Cells within each radius of each site, found once (inclusive, with a rounding slack).
-    near = {r: cell_tree.query_ball_point(site_vec, km_to_chord(r) * (1 + 1e-12)) for r in radii}
-    near = {r: [np.asarray(h, dtype=np.int64) for h in hits] for r, hits in near.items()}
+    # Units within each radius of each site, found once (inclusive, with a rounding slack).
+    if site_km is None:
+        cells = unit_vectors(unit_lat, unit_lon)
+        site_vec = unit_vectors(sites.lat, sites.lon)
+        cell_tree = cKDTree(cells)
+        near = {r: cell_tree.query_ball_point(site_vec, km_to_chord(r) * (1 + 1e-12)) for r in radii}
+        near = {r: [np.asarray(h, dtype=np.int64) for h in hits] for r, hits in near.items()}
+        nearest = [_Nearest(cells, site_vec) for _ in kinds]
+    else:
+        near = {r: [np.flatnonzero(col <= r * (1 + 1e-12)) for col in site_km.T] for r in radii}
+        nearest = [_NearestFromMatrix(site_km) for _ in kinds]
     # (kind, unit) layout so that each output column is a contiguous row
     count = {r: np.zeros((len(kinds), n_units), dtype=np.int32) for r in radii}
     troop_sum = {r: np.zeros((len(kinds), n_units)) for r in radii}
     by_int = {r: np.zeros((n_units, len(interventions)), dtype=np.int32) for r in radii}
     # number of distinct interventions present per unit: only units with 2+ can be entangled
     n_present = {r: np.zeros(n_units, dtype=np.int32) for r in radii}
-    nearest = [_Nearest(cells, site_vec) for _ in kinds]
     was_active = np.zeros(len(sites.lat), dtype=bool)
     pk, ct = kinds.index("peacekeeping"), kinds.index("counterterrorism")
 

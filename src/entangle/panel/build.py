@@ -29,6 +29,7 @@ from entangle.atomic import atomic_path
 from entangle.errors import PanelError
 from entangle.geo.assign import ImprecisionRule, SpreadLayer, assign_events
 from entangle.geo.outlines import outline
+from entangle.geo.polygon_distance import polygon_point_km
 from entangle.geo.units import Units, make_units, parse_unit, read_polygons
 from entangle.measures import Sites, Ties, exposure_columns, exposure_kinds, exposure_stream
 from entangle.panel.engines import get_engine
@@ -296,6 +297,15 @@ def _lag_operator(units: Units):
     return sparse.csc_matrix((weights, (pairs[:, 0], pairs[:, 1])), shape=(len(units), len(units)))
 
 
+def _exposure_from(units: Units) -> str:
+    """Where exposure is measured from: the polygon for admin units, the centroid for grid cells.
+
+    A ~55 km PRIO-GRID cell or an H3 hexagon is well summarised by its centre; a large admin unit is
+    not (a cercle holding a camp would show no presence if its centroid lies far from the camp).
+    """
+    return "polygon" if units.kind == "admin" and units.geometries is not None else "centroid"
+
+
 def _batches(prep: _Prepared, progress=None) -> Iterator[pa.RecordBatch]:
     units = prep.units
     n_units, n_periods = len(units), len(prep.starts)
@@ -304,6 +314,9 @@ def _batches(prep: _Prepared, progress=None) -> Iterator[pa.RecordBatch]:
     lag_of = _lag_operator(units)
     ids = pa.array(units.ids, pa.int64() if units.kind == "priogrid" else pa.string())
     lat, lon = pa.array(units.lat, pa.float64()), pa.array(units.lon, pa.float64())
+    site_km = None
+    if _exposure_from(units) == "polygon":
+        site_km = polygon_point_km(units.geometries, prep.sites.lat, prep.sites.lon)
     exposures = exposure_stream(
         units.lat,
         units.lon,
@@ -312,6 +325,7 @@ def _batches(prep: _Prepared, progress=None) -> Iterator[pa.RecordBatch]:
         prep.starts,
         prep.ends,
         list(prep.radii),
+        site_km,
     )
     outcomes = _dense(prep.sparse, prep.outcomes, n_units, n_periods)
     for t, ((dense, rows, at_rows), exp) in enumerate(zip(outcomes, exposures, strict=True)):
@@ -354,6 +368,7 @@ def _metadata(prep: _Prepared, spec: PanelSpec, engine: str, extra: dict[str, An
         "units": len(prep.units),
         "periods": len(prep.starts),
         "row_order": "period, unit_id",
+        "exposure_from": _exposure_from(prep.units),
         "kinds": kinds,
         "columns": {
             "outcomes": prep.outcomes,

@@ -219,9 +219,19 @@ def _by_unit_year(panel: pa.Table, column: str, how: str) -> tuple[dict, dict]:
     return dict(per_year), totals
 
 
+def _measured_from(panel: pa.Table) -> str:
+    """Words for what "within r km" is measured from, read from the panel's metadata."""
+    meta = json.loads((panel.schema.metadata or {}).get(b"entangle", b"{}"))
+    return {
+        "polygon": " of the unit's boundary (or inside the unit)",
+        "centroid": " of the unit's centre",
+    }.get(meta.get("exposure_from"), "")
+
+
 def map_layers(panel: pa.Table, radii_km: list[float]) -> list[dict]:
     """Civilian harm per unit and entanglement exposure per unit, for the whole period and per year."""
     layers = []
+    of_unit = _measured_from(panel)
     if "civilian_fatalities" in panel.column_names:
         years, total = _by_unit_year(panel, "civilian_fatalities", "sum")
         layers.append(
@@ -248,7 +258,7 @@ def map_layers(panel: pa.Table, radii_km: list[float]) -> list[dict]:
                 f"within {radius} km",
                 "unit": "months of co-presence",
                 "note": "Number of months in which both a peacekeeping and a counterterrorism site were "
-                f"active within {radius} km.",
+                f"active within {radius} km{of_unit}.",
                 "years": years,
                 "total": total,
             }
@@ -262,9 +272,9 @@ def map_layers(panel: pa.Table, radii_km: list[float]) -> list[dict]:
                 "column": index,
                 "title": f"Entanglement index within {radius} km (mean per month)",
                 "unit": "mean entanglement index",
-                "note": "For each month, the sum over every pair of interventions with an active site "
-                f"within {radius} km of the weights of the ties active between them (0 where no tied pair "
-                "is present), averaged over the months of the period or the chosen year.",
+                "note": "For each month, the sum of the weights of the ties active between every pair of "
+                f"interventions with an active site within {radius} km{of_unit} (0 where no tied pair is "
+                "present), averaged over the months of the period or the chosen year.",
                 "years": years,
                 "total": total,
             }
