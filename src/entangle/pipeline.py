@@ -10,6 +10,7 @@ does not validate writes nothing at all.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -30,8 +31,6 @@ from entangle.study import Study
 
 OUTPUTS = ("report.html", "panel.parquet", "estimates.json", "network.graphml", "provenance.json")
 STAGES = ("registry", "sources", "panel", "estimates", "report")
-# What a stage folder holds; part of every key so results cached by an older layout are not reused.
-CACHE_LAYOUT = 2
 # Exposures need sites only; without events the panel keeps them and drops every outcome and lag,
 # so no zero can be read as "no violence".
 NO_EVENTS_NOTE = "no event data: outcomes omitted"
@@ -79,6 +78,13 @@ def tree_sha256(root: Path) -> str:
         digest.update(str(path.relative_to(root)).encode())
         digest.update(file_sha256(path).encode())
     return digest.hexdigest()
+
+
+@functools.cache
+def code_sha256() -> str:
+    """Checksum of entangle's own files: part of every stage key, so a changed layer is never served
+    from a cache built by older code (the version number alone does not change between commits)."""
+    return tree_sha256(Path(__file__).parent)
 
 
 def run_cache_dir() -> Path:
@@ -139,7 +145,7 @@ def _check_model_options(study: Study, where: str) -> None:
     options = [(m.design, dict(m.options)) for m in study.models if m.options]
     if not options:
         return
-    memo = run_cache_dir() / f"options-ok-{_sha(options, __version__)[:24]}"
+    memo = run_cache_dir() / f"options-ok-{_sha(options, code_sha256())[:24]}"
     if memo.exists():
         memo.touch()  # last use, for pruning
         return
@@ -277,7 +283,8 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
     )
 
     # registry: network metrics and graph
-    reg_key = _sha("registry", registry_hash, str(study.start), str(study.end), __version__)
+    code = code_sha256()
+    reg_key = _sha("registry", registry_hash, str(study.start), str(study.end), code)
     reg_dir = stages.run(
         "registry",
         reg_key,
@@ -289,7 +296,7 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
     files, notices = event_inputs(study)
     deployments = [(e.source, Path(e.path), dict(e.columns)) for e in study.sources.deployments]
     inputs = [(s, str(p), c, file_sha256(p)) for s, p, c in files + deployments]
-    src_key = _sha("sources", [(s, c, h) for s, _, c, h in inputs], registry_hash, __version__, CACHE_LAYOUT)
+    src_key = _sha("sources", [(s, c, h) for s, _, c, h in inputs], registry_hash, code)
     src_dir = stages.run(
         "sources",
         src_key,
@@ -318,7 +325,7 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
         )
 
     # panel (exposures only, when there are no events)
-    panel_key = _sha("panel", src_key, study_hash, registry_hash, __version__, CACHE_LAYOUT)
+    panel_key = _sha("panel", src_key, study_hash, registry_hash, code)
     panel_dir = stages.run(
         "panel",
         panel_key,
@@ -329,7 +336,7 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
     # estimates
     models = [m.model_dump(mode="json") for m in study.models]
     grid = study.grid.model_dump(mode="json") if study.grid else None
-    est_key = _sha("estimates", panel_key if has_events else None, models, grid, __version__)
+    est_key = _sha("estimates", panel_key if has_events else None, models, grid, code)
     est_dir = stages.run(
         "estimates",
         est_key,
@@ -338,7 +345,6 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
     )
 
     # report
-    report_code = tree_sha256(Path(__file__).parent / "report")
     rep_key = _sha(
         "report",
         reg_key,
@@ -347,7 +353,7 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
         est_key,
         notices,
         study_hash,
-        report_code,
+        code,
     )
     rep_dir = stages.run(
         "report",
