@@ -125,6 +125,20 @@ def read_text_table(path: Path) -> TextTable:
     return TextTable(header=header, records=records, fallback_lines=fallbacks)
 
 
+def reading_notes(fallback_lines: int, troop_text: Counter, troops_column: str | None) -> list[str]:
+    """The notes every deployment reader gives: lines decoded as cp1252, non-numeric troop cells."""
+    notes = []
+    if fallback_lines:
+        notes.append(f"{fallback_lines} lines were not valid UTF-8 and were decoded as cp1252")
+    if troop_text:
+        shown = ", ".join(f"{text!r} {n}" for text, n in troop_text.most_common(6))
+        notes.append(
+            f"{sum(troop_text.values())} {troops_column} cells were not numeric ({shown}): "
+            "troops NULL, text kept in troops_raw"
+        )
+    return notes
+
+
 def is_missing(cell: str | None) -> bool:
     return cell is None or cell.strip().casefold() in MISSING_CELLS
 

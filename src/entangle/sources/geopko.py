@@ -43,6 +43,7 @@ from entangle.sources.deployments import (
     parse_number,
     parse_troops,
     read_text_table,
+    reading_notes,
     require_columns,
     year_span,
 )
@@ -154,14 +155,7 @@ def read_geopko(path: str | Path, registry: RegistryLike | None = None) -> LoadR
         _read_yearly(table, layout, rows, troop_text)
     sites, rejects = rows.tables()
     notes = [f"layout {layout.name}: {layout.label}"]
-    if table.fallback_lines:
-        notes.append(f"{table.fallback_lines} lines were not valid UTF-8 and were decoded as cp1252")
-    if troop_text:
-        shown = ", ".join(f"{text!r} {n}" for text, n in troop_text.most_common(6))
-        notes.append(
-            f"{sum(troop_text.values())} {layout.troops} cells were not numeric ({shown}): "
-            "troops NULL, text kept in troops_raw"
-        )
+    notes += reading_notes(table.fallback_lines, troop_text, layout.troops)
     folded = sum(1 for reason in rejects.column("reason").to_pylist() if reason.startswith(FOLDED))
     if folded:
         notes.append(

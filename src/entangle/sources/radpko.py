@@ -40,6 +40,7 @@ from entangle.sources.deployments import (
     parse_number,
     parse_troops,
     read_text_table,
+    reading_notes,
     year_span,
 )
 
@@ -137,14 +138,7 @@ def read_radpko(
         )
     sites, rejects = rows.tables()
     notes = [f"{'yearly' if yearly else 'monthly'} rows; troops from column {troops_col}"]
-    if table.fallback_lines:
-        notes.append(f"{table.fallback_lines} lines were not valid UTF-8 and were decoded as cp1252")
-    if troop_text:
-        shown = ", ".join(f"{text!r} {n}" for text, n in troop_text.most_common(6))
-        notes.append(
-            f"{sum(troop_text.values())} {troops_col} cells were not numeric ({shown}): "
-            "troops NULL, text kept in troops_raw"
-        )
+    notes += reading_notes(table.fallback_lines, troop_text, troops_col)
     if not has_coords:
         notes.append("the file has no latitude/longitude: coordinates come from matched registry sites")
     notes += rows.match_notes()
