@@ -9,9 +9,15 @@ import pytest
 
 from entangle.estimate import estimate
 from entangle.estimate.data import prepare
-from entangle.estimate.geo import haversine_km
 from entangle.estimate.inference.conley import conley_vcov
 from entangle.simulate import SimulationSpec, simulate_panel
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle km by the haversine formula: a second method beside the library's chords."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
 def _small_panel(seed: int = 0, units: int = 30, periods: int = 6) -> pd.DataFrame:

@@ -7,22 +7,9 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 
-EARTH_RADIUS_KM = 6371.0088
+from entangle.geo.distance import chord_to_km, km_to_chord, unit_vectors
 
 Kernel = Literal["bartlett", "uniform"]
-
-
-def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    la, lo = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-
-
-def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    """Great-circle distance in km (vectorised, broadcasts)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(lon2) - np.radians(lon1)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
 def pairs_within(
@@ -31,16 +18,14 @@ def pairs_within(
     """All ordered pairs (i, j), i != j, within ``cutoff_km``, and their great-circle distances."""
     from scipy.spatial import cKDTree
 
-    xyz = _unit_vectors(np.asarray(lat, float), np.asarray(lon, float))
-    # a chord of 2·sin(d / 2R) on the unit sphere is an arc of d km
-    chord = 2 * np.sin(min(cutoff_km / EARTH_RADIUS_KM, np.pi) / 2)
-    pairs = cKDTree(xyz).query_pairs(chord, output_type="ndarray")
+    xyz = unit_vectors(lat, lon)
+    pairs = cKDTree(xyz).query_pairs(km_to_chord(cutoff_km), output_type="ndarray")
     if len(pairs) == 0:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty(0)
     i = np.concatenate([pairs[:, 0], pairs[:, 1]])
     j = np.concatenate([pairs[:, 1], pairs[:, 0]])
-    arc = 2 * EARTH_RADIUS_KM * np.arcsin(np.clip(np.linalg.norm(xyz[i] - xyz[j], axis=1) / 2, 0, 1))
+    arc = chord_to_km(np.linalg.norm(xyz[i] - xyz[j], axis=1))
     keep = arc <= cutoff_km
     return i[keep], j[keep], arc[keep]
 

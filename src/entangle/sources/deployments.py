@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 import pyarrow as pa
 
 from entangle.errors import InputError
+from entangle.geo.distance import great_circle_km
 from entangle.registry.places import normalize_place
 from entangle.sources.base import REJECTS_SCHEMA
 
-EARTH_RADIUS_KM = 6371.0088
 MATCH_RADIUS_KM = 25.0
 MISSING_CELLS = frozenset({"", "na", "n/a", "nan", "null", "none", "."})
 
@@ -173,13 +174,6 @@ def year_span(year: int) -> tuple[dt.date, dt.date]:
     return dt.date(year, 1, 1), dt.date(year, 12, 31)
 
 
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
-
-
 def coordinate_problem(lat: float | None, lon: float | None) -> str | None:
     """Why a coordinate pair is unusable, or None when it is fine."""
     if lat is None or lon is None:
@@ -264,14 +258,21 @@ class SiteMatcher:
         for variant in name_variants(name):
             for site in ordered:
                 if variant in self._names[site.id]:
-                    km = None if lat is None or lon is None else haversine_km(lat, lon, site.lat, site.lon)
+                    km = None if lat is None or lon is None else float(_km(lat, lon, [site])[0])
                     return SiteMatch(site.id, "name", km, site.lat, site.lon)
         if lat is None or lon is None:
             return SiteMatch(None, None, None)
-        km, site = min(((haversine_km(lat, lon, s.lat, s.lon), s) for s in ordered), key=lambda p: p[0])
+        distances = _km(lat, lon, ordered)
+        nearest = int(np.argmin(distances))  # first of equals, as ``ordered`` prefers active sites
+        km, site = float(distances[nearest]), ordered[nearest]
         if km <= self.radius_km:
             return SiteMatch(site.id, "proximity", km, site.lat, site.lon)
         return SiteMatch(None, None, None)
+
+
+def _km(lat: float, lon: float, sites: list) -> np.ndarray:
+    """Great-circle km from one point to each site."""
+    return great_circle_km(lat, lon, [s.lat for s in sites], [s.lon for s in sites])
 
 
 def slug(text: str) -> str:
