@@ -27,6 +27,7 @@ from typing import Any
 from entangle import __version__
 from entangle.atomic import atomic_path
 from entangle.errors import EntangleError, FetchError, StudyError
+from entangle.sources.readers import sha256_file
 from entangle.study import Study
 
 OUTPUTS = ("report.html", "panel.parquet", "estimates.json", "network.graphml", "provenance.json")
@@ -63,20 +64,12 @@ def _sha(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def tree_sha256(root: Path) -> str:
     """Checksum of every file under ``root`` (names and contents), e.g. a registry directory."""
     digest = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(str(path.relative_to(root)).encode())
-        digest.update(file_sha256(path).encode())
+        digest.update(sha256_file(path).encode())
     return digest.hexdigest()
 
 
@@ -295,7 +288,7 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
     # sources → store
     files, notices = event_inputs(study)
     deployments = [(e.source, Path(e.path), dict(e.columns)) for e in study.sources.deployments]
-    inputs = [(s, str(p), c, file_sha256(p)) for s, p, c in files + deployments]
+    inputs = [(s, str(p), c, sha256_file(p)) for s, p, c in files + deployments]
     src_key = _sha("sources", [(s, c, h) for s, _, c, h in inputs], registry_hash, code)
     src_dir = stages.run(
         "sources",

@@ -34,6 +34,7 @@ import httpx
 
 from entangle.atomic import atomic_path
 from entangle.errors import FetchError
+from entangle.sources.readers import sha256_file
 
 UCDP_DEFAULT_URL = "https://ucdp.uu.se/downloads/ged"
 UCDP_DEFAULT_VERSION = "25.1"
@@ -375,16 +376,8 @@ def _cached(target: Path) -> str | None:
     if not target.is_file() or not sidecar.is_file():
         return None
     recorded = sidecar.read_text(encoding="utf-8").split()[:1]
-    actual = file_sha256(target)
+    actual = sha256_file(target)
     return actual if recorded == [actual] else None
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @contextmanager
