@@ -43,7 +43,9 @@ def _findings(table: str, item) -> list[dict]:
     found = []
 
     def add(finding: str, value: str, detail: str) -> None:
-        found.append({"table": table, "id": fact_id(item), "finding": finding, "value": value, "detail": detail})
+        found.append(
+            {"table": table, "id": fact_id(item), "finding": finding, "value": value, "detail": detail}
+        )
 
     best = best_grade(item.sources)
     if best is None or GRADE_RANK[best] <= _WEAK:

@@ -133,7 +133,8 @@ class Mandate(_Model):
 
     In YAML each item of ``provisions`` is a name or a ``ProvisionTerm`` mapping. On the model,
     ``provisions`` holds the names only (a term's provision counts, and so does a condition that is
-    also a provision name: the HRDDP condition makes ``hrddp`` a provision of the document) and ``provision_terms`` the mappings.
+    also a provision name: the HRDDP condition makes ``hrddp`` a provision of the document) and
+    ``provision_terms`` the mappings.
     """
 
     intervention_id: str
