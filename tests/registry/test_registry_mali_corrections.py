@@ -212,3 +212,10 @@ def test_the_docs_example_on_conditioned_support():
         "Council Decision (CFSP) 2018/716 g5s_jf False",
         "Council Decision (CFSP) 2017/50 fama False",
     ]
+
+
+def test_barkhane_minusma_coordination_is_documented_from_june_2015(show):
+    # Reuters via defenceWeb: additional Barkhane liaison officers announced on 22 June 2015.
+    assert "barkhane_minusma_coordination" not in tie_ids(show("2015-06-21"))
+    assert "barkhane_minusma_coordination" in tie_ids(show("2015-06-22"))
+    assert "barkhane_minusma_coordination" in tie_ids(show("2016-06-01"))
