@@ -146,8 +146,6 @@ def test_g5_sahel_interim_headquarters_is_badalabougou(show):
     (interim,) = [s for s in load_registry().sites if s.id == "g5s_jf_bamako_interim"]
     assert "Badalabougou" in interim.aliases
     assert "in the Badalabougou district" in interim.note
-        '"exact site in Bamako not public"', ""
-    )
 
 
 def test_wagner_statement_is_cited_from_the_french_ministry_not_a_tourist_office(show):
