@@ -309,7 +309,7 @@ def _exposure_from(units: Units) -> str:
 def _batches(prep: _Prepared, progress=None) -> Iterator[pa.RecordBatch]:
     units = prep.units
     n_units, n_periods = len(units), len(prep.starts)
-    lag_names = [f"lag_{c}" for c in prep.outcomes]
+    lag_names = [f"splag_{c}" for c in prep.outcomes]
     no_neighbours = units.neighbour_counts() == 0
     lag_of = _lag_operator(units)
     ids = pa.array(units.ids, pa.int64() if units.kind == "priogrid" else pa.string())
@@ -373,7 +373,7 @@ def _metadata(prep: _Prepared, spec: PanelSpec, engine: str, extra: dict[str, An
         "columns": {
             "outcomes": prep.outcomes,
             "exposures": exposure_columns(kinds, list(spec.radii_km)),
-            "lags": [f"lag_{c}" for c in prep.outcomes],
+            "lags": [f"splag_{c}" for c in prep.outcomes],
         },
         "counts": prep.counts,
         **(extra or {}),
