@@ -85,6 +85,12 @@ class Deployments(_Model):
     max_gap_months: int = Field(default=12, ge=1, le=120)
 
 
+class Outcomes(_Model):
+    """What counts as civilian harm (docs/panel.md, "Civilian harm")."""
+
+    civilian: Literal["targeting", "any_civilian_victim"] = "targeting"
+
+
 class Model(_Model):
     design: Literal["twfe", "event-study", "did", "dose", "spillover"]
     outcome: str
@@ -124,6 +130,7 @@ class Study(_Model):
     imprecision: Imprecision = Field(default_factory=Imprecision)
     exposure: Exposure = Field(default_factory=Exposure)
     deployments: Deployments = Field(default_factory=Deployments)
+    outcomes: Outcomes = Field(default_factory=Outcomes)
     models: list[Model] = Field(default_factory=list)
     grid: Grid | None = None
     report: Report = Field(default_factory=Report)

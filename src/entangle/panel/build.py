@@ -32,6 +32,7 @@ from entangle.geo.outlines import outline
 from entangle.geo.polygon_distance import polygon_point_km
 from entangle.geo.units import Units, make_units, parse_unit, read_polygons
 from entangle.measures import ExposureSpec, Sites, Ties, exposure_columns, exposure_kinds, exposure_stream
+from entangle.panel.civilians import CIVILIAN_RULES, apply_civilian_definition
 from entangle.panel.deployments import MAP_PERIODS, Coverage, DeploymentRule, SiteRecords, apply_rule
 from entangle.panel.engines import get_engine
 from entangle.panel.onsets import censor_periods, involved, left_censored, onset_columns
@@ -66,6 +67,7 @@ class PanelSpec:
     # Named interventions with their own exposure columns, and kind pairs with a co-presence column.
     interventions: tuple[str, ...] = ()
     pairs: tuple[tuple[str, str], ...] = ()
+    civilian: str = "targeting"  # what counts as civilian harm (entangle.panel.civilians)
 
     @classmethod
     def from_study(cls, study) -> PanelSpec:
@@ -85,6 +87,7 @@ class PanelSpec:
             deployments=DeploymentRule(study.deployments.rule, study.deployments.max_gap_months),
             interventions=tuple(study.exposure.interventions),
             pairs=tuple(tuple(p) for p in study.exposure.pairs),
+            civilian=study.outcomes.civilian,
         )
 
     def validate(self) -> None:
@@ -101,6 +104,12 @@ class PanelSpec:
             )
         parse_unit(self.unit)
         self.deployments.validate()
+        if self.civilian not in CIVILIAN_RULES:
+            raise PanelError(
+                "outcomes.civilian",
+                f"unknown definition {self.civilian!r}",
+                f"use {', '.join(CIVILIAN_RULES)}",
+            )
         for pair in self.pairs:
             bad = [k for k in pair if k not in KINDS]
             if len(pair) != 2 or bad or pair[0] == pair[1]:
@@ -130,6 +139,7 @@ class PanelSpec:
             "deployments": dataclasses.asdict(self.deployments),
             "interventions": list(self.interventions),
             "pairs": [list(p) for p in self.pairs],
+            "civilian": self.civilian,
         }
 
 
@@ -333,6 +343,7 @@ def _prepare(
             raise PanelError("spread_over", f"{spec.spread_over!r} is not FILE:IDCOL")
         layer = SpreadLayer(*read_polygons(file, col))
     starts = period_starts(spec.start, spec.end, spec.period)
+    events = apply_civilian_definition(events, spec.civilian)
     assigned, counts = assign_events(
         events, units, spec.start, spec.end, spec.period, spec.imprecision, layer
     )
