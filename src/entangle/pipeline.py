@@ -369,7 +369,10 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
             "study_hash": study_hash,
             "registry_sha256": registry_hash,
             "synthetic": json.loads((rep_dir / "labels.json").read_text())["synthetic"],
-            "panel": {"outcomes": "included" if has_events else NO_EVENTS_NOTE},
+            "panel": {
+                "outcomes": "included" if has_events else NO_EVENTS_NOTE,
+                "rules": _panel_rules(panel_dir),
+            },
         },
     )
     prune_cache(cache)
@@ -593,6 +596,7 @@ def _imprecision_text(study: Study) -> str:
 def _report_stage(study, registry, reg_dir, src_dir, panel_dir, est_dir, notices, folder: Path) -> str:
     import pyarrow.parquet as pq
 
+    from entangle.panel.rules import rules_text
     from entangle.report import assemble
     from entangle.report.build import write_report
     from entangle.report.data import ReportData
@@ -634,7 +638,8 @@ def _report_stage(study, registry, reg_dir, src_dir, panel_dir, est_dir, notices
         imprecision=_imprecision_text(study),
         panel=assemble.panel_summary(panel) if panel is not None else {},
         facts=assemble.headline_facts(panel, study.exposure.radii_km) if panel is not None else [],
-        exposure_notes=assemble.exposure_caveats(records["sites"], bool(study.sources.deployments)),
+        exposure_notes=assemble.exposure_caveats(records["sites"], bool(study.sources.deployments))
+        + rules_text(_panel_meta(panel)),
         notices=list(notices),
         synthetic=_panel_synthetic(panel) or any(r.get("synthetic") for r in estimates),
         versions=_versions(),
@@ -643,6 +648,25 @@ def _report_stage(study, registry, reg_dir, src_dir, panel_dir, est_dir, notices
     path = write_report(data, folder / "report.html")
     (folder / "labels.json").write_text(json.dumps({"synthetic": data.synthetic}), encoding="utf-8")
     return f"{path.stat().st_size / 1e6:.2f} MB"
+
+
+def _panel_meta(panel) -> dict:
+    """The panel's metadata (``panel``: a table or a schema)."""
+    schema = getattr(panel, "schema", panel)
+    if schema is None or not schema.metadata or b"entangle" not in schema.metadata:
+        return {}
+    return json.loads(schema.metadata[b"entangle"])
+
+
+def _panel_rules(panel_dir: Path | None) -> dict:
+    """The rules that changed the panel's numbers (provenance.json ``panel.rules``)."""
+    import pyarrow.parquet as pq
+
+    from entangle.panel.rules import panel_rules
+
+    if panel_dir is None or not (panel_dir / "panel.parquet").exists():
+        return {}
+    return panel_rules(_panel_meta(pq.read_schema(panel_dir / "panel.parquet")))
 
 
 def _panel_synthetic(panel) -> bool:

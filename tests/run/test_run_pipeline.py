@@ -51,7 +51,11 @@ def test_bundled_study_offline_without_events(cli, offline):
     provenance = json.loads((out / "provenance.json").read_text())
     assert provenance["sources"] == [] and provenance["study"].startswith("Mali 2012-2023")
     assert len(provenance["study_hash"]) == 64 and provenance["synthetic"] is False
-    assert provenance["panel"] == {"outcomes": "no event data: outcomes omitted"}
+    assert provenance["panel"]["outcomes"] == "no event data: outcomes omitted"
+    rules = provenance["panel"]["rules"]
+    assert rules["deployments"] == {"rule": "carry_forward", "max_gap_months": 12}
+    assert rules["civilian"] == "targeting" and rules["exposure_from"] == "centroid"
+    assert rules["pairs"][1] == ["peacekeeping", "private_military"]
 
 
 def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -76,7 +80,7 @@ def test_panel_without_events_has_exposures_and_no_outcome(cli, offline):
     assert meta["columns"]["outcomes"] == [] and meta["columns"]["lags"] == []
     # nothing that could read as "no violence": no event, fatality, attack or lag column
     names = panel.column_names
-    assert not [c for c in names if c.startswith(("events", "fatalities", "civilian_", "attacks_", "lag_"))]
+    assert not [c for c in names if c.startswith(("events", "fatalities", "civilian_", "attacks_", "splag_"))]
     assert {"copresence_25km", "copresence_50km", "entanglement_50km", "dist_km_peacekeeping"} <= set(names)
     # 488 PRIO-GRID cells of Mali × 144 months (2012-2023)
     assert panel.num_rows == 488 * 144

@@ -6,14 +6,13 @@ study, ``--from``/``--to`` default to the registry theatre's window.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from enum import StrEnum
 from pathlib import Path
 
 import typer
-
-from entangle.errors import PanelError
 
 
 class Period(StrEnum):
@@ -33,13 +32,10 @@ class Rule(StrEnum):
     spread = "spread"
 
 
-def _date(value: str | None, flag: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise PanelError(flag, f"{value!r} is not a date", "use YYYY-MM-DD") from None
+def _date(value: str | None, flag: str, last: bool = False) -> dt.date | None:
+    from entangle.panel.periods import parse_bound
+
+    return None if value is None else parse_bound(value, flag, last)
 
 
 def register(app: typer.Typer) -> None:
@@ -50,8 +46,12 @@ def register(app: typer.Typer) -> None:
         study: Path | None = typer.Option(None, "--study", help="Study file (TOML); flags override it."),
         unit: str | None = typer.Option(None, "--unit", help="priogrid | admin:FILE:IDCOL | h3:RES"),
         period: Period | None = typer.Option(None, "--period", help="month | quarter | year"),
-        start: str | None = typer.Option(None, "--from", help="First day (YYYY-MM-DD)."),
-        end: str | None = typer.Option(None, "--to", help="Last day (YYYY-MM-DD)."),
+        start: str | None = typer.Option(
+            None, "--from", help="First day: YYYY-MM-DD, or YYYY-MM / YYYY for its first day."
+        ),
+        end: str | None = typer.Option(
+            None, "--to", help="Last day: YYYY-MM-DD, or YYYY-MM / YYYY for its last day."
+        ),
         out: Path = typer.Option(Path("panel.parquet"), "--out", help="Parquet file to write."),
         store: Path | None = typer.Option(
             None, "--store", help="The DuckDB store (default: $ENTANGLE_STORE)."
@@ -68,6 +68,9 @@ def register(app: typer.Typer) -> None:
         ),
         spread_over: str | None = typer.Option(
             None, "--spread-over", help="FILE:IDCOL admin polygons for --imprecision spread on grid/H3 units."
+        ),
+        exclude_site_type: list[str] | None = typer.Option(
+            None, "--exclude-site-type", help="Leave sites of this type out of exposures (repeat; e.g. hq)."
         ),
     ) -> None:
         """Build the dense unit × period panel (outcomes, exposures, entanglement, spatial lags)."""
@@ -96,9 +99,10 @@ def register(app: typer.Typer) -> None:
                 rule.acled_max_geo_precision,
                 rule.max_date_precision_days,
             )
-        spec = PanelSpec(
+        spec = dataclasses.replace(
+            spec,
             start=_date(start, "--from") or spec.start,
-            end=_date(end, "--to") or spec.end,
+            end=_date(end, "--to", last=True) or spec.end,
             unit=unit or spec.unit,
             period=period.value if period else spec.period,
             radii_km=tuple(radius) if radius else spec.radii_km,
@@ -106,6 +110,7 @@ def register(app: typer.Typer) -> None:
             extent=tuple(extent) if extent else spec.extent,
             spread_over=spread_over or spec.spread_over,
             sources=tuple(source) if source else spec.sources,
+            exclude_site_types=tuple(exclude_site_type) if exclude_site_type else spec.exclude_site_types,
         )
         spec.validate()
         console = Console(stderr=True)

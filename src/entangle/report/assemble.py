@@ -224,7 +224,9 @@ def _measured_from(panel: pa.Table) -> str:
     meta = json.loads((panel.schema.metadata or {}).get(b"entangle", b"{}"))
     return {
         "polygon": " of the unit's boundary (or inside the unit)",
+        "boundary": " of the unit's boundary (or inside the unit)",
         "centroid": " of the unit's centre",
+        "area_share": " (as the share of the unit's area within that distance)",
     }.get(meta.get("exposure_from"), "")
 
 
