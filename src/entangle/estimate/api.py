@@ -17,7 +17,7 @@ from entangle.estimate.inference.ri import DEFAULT_DRAWS, DEFAULT_SEED
 from entangle.estimate.linear import fixef_columns
 from entangle.estimate.result import Result
 from entangle.estimate.scale import effect_scale
-from entangle.estimate.terms import MAX_SHIFT, canonical, materialize
+from entangle.estimate.terms import MAX_SHIFT, canonical, materialize, parse
 
 DESIGNS = {"twfe": twfe, "event-study": event_study, "did": did, "dose": dose, "spillover": spillover}
 INFERENCE = ("cluster", "conley", "ri")
@@ -172,6 +172,8 @@ def estimate(
     )
     _check_window(resolved, options, panel.n_periods)
     fit = module.fit(panel, inference, resolved, progress)
+    if family == "linear" and parse(outcome).binary:
+        fit.extra["model"] = "linear probability model"
     warnings = [*panel.warnings, *fit.warnings]
     separation = fit.extra.get("separation", {})
     if synthetic:
