@@ -63,12 +63,8 @@ def fit_poisson(
         raise EstimateError(
             f"--outcome {panel.outcome}", "is zero in every row", "a Poisson model needs some positive counts"
         )
-    frame = panel.frame()
     internal = {f"r{k}": term for k, term in enumerate(regressors)}
-    for name, term in internal.items():
-        frame[name] = regressors[term]
-    for name, codes in effects.items():
-        frame[name] = codes
+    frame = panel.frame({name: regressors[term] for name, term in internal.items()} | effects)
     frame = frame.loc[~separated].reset_index(drop=True)
     for name, term in internal.items():
         if np.ptp(frame[name].to_numpy()) == 0:
@@ -85,6 +81,7 @@ def fit_poisson(
             data=frame,
             vcov=crv.vcov_spec(panel),
             separation_check=["fe", "ir"],
+            copy_data=False,  # the working frame is ours alone
         )
     if fit._collin_vars:
         raise EstimateError("model", "a regressor is collinear with the fixed effects", "change the controls")
