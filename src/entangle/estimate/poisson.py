@@ -84,7 +84,14 @@ def fit_poisson(
             copy_data=False,  # the working frame is ours alone
         )
     if fit._collin_vars:
-        raise EstimateError("model", "a regressor is collinear with the fixed effects", "change the controls")
+        names = internal | {f"c{k}": c for k, c in enumerate(panel.controls)}
+        dropped = ", ".join(names.get(v, v) for v in fit._collin_vars)
+        raise EstimateError(
+            "model",
+            f"{dropped} collinear with the fixed effects or other regressors among the rows left "
+            "after Poisson separation",
+            "drop it from --controls, or use --family linear",
+        )
     by_regressors = len(frame) - int(fit._N)
     dropped_obs = int(separated.sum()) + by_regressors
     separation = {
