@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from entangle.errors import EstimateError
-from entangle.estimate.data import Panel
+from entangle.estimate.data import FRAGILE_CLUSTERS, MIN_CLUSTERS, Panel
 from entangle.estimate.inference import cluster as crv
 from entangle.estimate.linear import DesignFit, user_formula
 
@@ -62,6 +62,19 @@ def fit_poisson(
     if separated.all():
         raise EstimateError(
             f"--outcome {panel.outcome}", "is zero in every row", "a Poisson model needs some positive counts"
+        )
+    clusters = panel.n_clusters - _count(panel.cluster_code, separated)
+    if clusters < MIN_CLUSTERS:
+        raise EstimateError(
+            f"--outcome {panel.outcome}",
+            f"only {clusters} clusters keep a non-zero outcome after Poisson separation",
+            "clustered errors need many more; use --family linear or a broader outcome",
+        )
+    fragile = ""
+    if clusters < FRAGILE_CLUSTERS:
+        fragile = (
+            f"poisson: only {clusters} clusters (< {FRAGILE_CLUSTERS}) left after separation: clustered "
+            "standard errors are fragile"
         )
     internal = {f"r{k}": term for k, term in enumerate(regressors)}
     frame = panel.frame({name: regressors[term] for name, term in internal.items()} | effects)
@@ -104,7 +117,7 @@ def fit_poisson(
         "reason": "fixed-effect groups with an all-zero outcome (their effect is -inf; no information on "
         "the coefficients), then pyfixest's ReLU check for separation by the regressors",
     }
-    warnings = []
+    warnings = [fragile] if fragile else []
     if dropped_obs:
         warnings.append(
             f"poisson: {dropped_obs} of {panel.n_obs} observations dropped for separation "
