@@ -270,7 +270,7 @@ def prepare(
         )
     y, d, x = sel(y_raw), sel(d_raw), sel(x_raw)
 
-    if np.nanmin(d) == np.nanmax(d):
+    if d.min() == d.max():  # rows with missing values are gone
         raise EstimateError(
             f"--treatment {treatment}",
             f"never varies (always {d[0]:g})",
