@@ -16,6 +16,7 @@ from entangle.estimate.inference.conley import DEFAULT_CUTOFF_KM
 from entangle.estimate.inference.ri import DEFAULT_DRAWS, DEFAULT_SEED
 from entangle.estimate.linear import fixef_columns
 from entangle.estimate.result import Result
+from entangle.estimate.timing import exclude_censored
 
 DESIGNS = {"twfe": twfe, "event-study": event_study, "did": did, "dose": dose, "spillover": spillover}
 INFERENCE = ("cluster", "conley", "ri")
@@ -107,6 +108,11 @@ def estimate(
     if inference == "ri" and resolved["ri_pool"] not in ("treated", "all"):
         extra_cols += (resolved["ri_pool"],)
     synthetic = bool((metadata or {}).get("synthetic"))
+    censored = None
+    if "censored_onsets" in resolved:  # designs that read onsets (event-study, did)
+        panel_df, censored = exclude_censored(
+            panel_df, treatment, unit, metadata, str(resolved["censored_onsets"])
+        )
     panel = prepare(
         panel_df,
         outcome,
@@ -122,6 +128,13 @@ def estimate(
     )
     fit = module.fit(panel, inference, resolved, progress)
     warnings = [*panel.warnings, *fit.warnings]
+    if censored is not None:
+        fit.extra["censored_onsets"] = censored
+        if censored.get("excluded_units"):
+            warnings.append(
+                f"{censored['excluded_units']} units with a left-censored onset of {treatment} excluded "
+                "(treated when coverage began; -o censored_onsets=keep keeps them)"
+            )
     if synthetic:
         warnings.insert(0, "synthetic panel (entangle simulate): not real data")
     return Result(
