@@ -101,10 +101,11 @@ def observed_terms(panel: Panel, options: dict[str, Any]) -> list[str]:
     return [term for term, values in terms.items() if values.any()]
 
 
-def build(panel: Panel, options: dict[str, Any]) -> Build:
+def build(panel: Panel, options: dict[str, Any], keep: list[str] | None = None) -> Build:
+    """The TWFE event-time regressors; ``keep``: the observed terms, when already known."""
     leads, lags = _bins(options)
     omit = reference_set(options)
-    keep = observed_terms(panel, options)
+    keep = observed_terms(panel, options) if keep is None else keep
 
     def regressors(matrix: np.ndarray) -> dict[str, np.ndarray]:
         terms = _all_terms(panel, matrix, leads, lags, omit)
@@ -133,7 +134,7 @@ def event_time_table(
                 "event_time": e,
                 "label": label(e, leads, lags) if binned else label(e, leads, lags, binned=False),
                 "binned": binned,
-                "treated_units": int(np.unique(panel.unit_code[hit]).size),
+                "treated_units": int(np.count_nonzero(np.bincount(panel.unit_code[hit], minlength=1))),
                 "observations": int(hit.sum()),
             }
         )
@@ -257,12 +258,13 @@ def _cs(panel: Panel, onset: np.ndarray, inference: str, options: dict[str, Any]
     return DesignFit(ests, formula, None, {}, [])
 
 
-def _twfe(panel: Panel, inference: str, options: dict[str, Any], progress: bool) -> DesignFit:
+def _twfe(
+    panel: Panel, inference: str, options: dict[str, Any], progress: bool, present: list[str]
+) -> DesignFit:
     leads, lags = _bins(options)
     omit = reference_set(options)
-    present = observed_terms(panel, options)
     missing = [f"e={e}" for e in range(-leads, lags + 1) if e not in omit and f"e={e}" not in present]
-    result = fit_linear(panel, build(panel, options), inference, options, progress)
+    result = fit_linear(panel, build(panel, options, present), inference, options, progress)
     if missing:
         result.warnings.insert(
             0, f"no observations at {', '.join(missing)}; those terms are left out (shorten leads/lags)"
@@ -282,28 +284,53 @@ def _twfe(panel: Panel, inference: str, options: dict[str, Any], progress: bool)
     return result
 
 
-def fit(panel: Panel, inference: str, options: dict[str, Any], progress: bool = False) -> DesignFit:
+def timing(panel: Panel, options: dict[str, Any]) -> dict[str, Any]:
+    """What the event study needs from the treatment's timing alone (not the outcome): onsets,
+    timing warnings, the observed TWFE terms, counts per event time and the cohort table. The
+    multiverse computes it once for all the outcomes and controls fitted on one treatment."""
     leads, lags = _bins(options)
+    matrix = panel.matrix(panel.d)
+    onset = onsets(matrix)
+    terms = _all_terms(panel, matrix, leads, lags, reference_set(options))
+    return {
+        "onset": onset,
+        "notes": timing_warnings(panel, matrix, onset),
+        "present": [term for term, values in terms.items() if values.any()],
+        "tables": {
+            bins: {row["term"]: row for row in event_time_table(panel, onset, leads, lags, *bins)}
+            for bins in ((True, True), (False, True), (False, False))
+        },
+        "cohorts": cohort_table(panel, onset),
+    }
+
+
+def fit(
+    panel: Panel,
+    inference: str,
+    options: dict[str, Any],
+    progress: bool = False,
+    shared: dict[str, Any] | None = None,
+) -> DesignFit:
+    """``shared``: ``timing(panel, options)`` when the caller already has it."""
     estimator = str(options["estimator"])
     if estimator not in ESTIMATORS:
         raise EstimateError("--option estimator", f"unknown {estimator!r}", " or ".join(ESTIMATORS))
     omit = reference_set(options)
-    matrix = panel.matrix(panel.d)
-    onset = onsets(matrix)
-    notes = timing_warnings(panel, matrix, onset)
+    shared = timing(panel, options) if shared is None else shared
+    onset, present = shared["onset"], shared["present"]
+    notes = list(shared["notes"])
     if estimator == "imputation":
         result = _imputation(panel, onset, inference, options)
     elif estimator == "cs":
         result = _cs(panel, onset, inference, options)
     else:
-        result = _twfe(panel, inference, options, progress)
+        result = _twfe(panel, inference, options, progress, present)
     result.warnings[:0] = notes
     # TWFE bins both end points; imputation bins the last horizon (its leads are exact); cs bins none
-    counts = event_time_table(panel, onset, leads, lags, estimator == "twfe", estimator != "cs")
-    counts = {row["term"]: row for row in counts}
+    counts = shared["tables"][(estimator == "twfe", estimator != "cs")]
     result.extra["estimator"] = estimator
     result.extra["event_time"] = [counts[e.term] for e in result.estimates if e.term in counts]
-    result.extra["cohorts"] = cohort_table(panel, onset)
+    result.extra["cohorts"] = shared["cohorts"]
     check = reference_check(panel, onset)
     result.extra["reference"] = check | {
         "twfe_reference": [f"e={e}" for e in omit],
@@ -323,11 +350,11 @@ def fit(panel: Panel, inference: str, options: dict[str, Any], progress: bool = 
         )
     if estimator != "twfe" and inference != "ri":
         try:
-            twfe = _twfe(panel, inference, options, False)
+            twfe = _twfe(panel, inference, options, False, present)
         except EstimateError as exc:
             result.extra["comparison"] = {"estimator": "twfe", "error": str(exc)}
         else:
-            labels = {r["term"]: r for r in event_time_table(panel, onset, leads, lags, True, True)}
+            labels = shared["tables"][(True, True)]
             result.extra["comparison"] = {
                 "estimator": "twfe",
                 "reference": [f"e={e}" for e in omit],

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from scipy import stats
 
 from entangle.errors import EntangleError, EstimateError
@@ -165,6 +166,20 @@ class _Group:
     clusters: dict[str, tuple[np.ndarray, int, int]] = field(default_factory=dict)
     censored_present: int = 0
 
+    def column(self, name: str, columns: _Columns) -> np.ndarray:
+        """A frame column on the group's rows (one copy, shared by the specs)."""
+        key = ("rows", name)
+        if key not in self.demeaned:
+            self.demeaned[key] = columns(name)[self.rows]
+        return self.demeaned[key]
+
+    def hash(self, cols: dict[str, str], n_controls: int, y, d, x) -> str:
+        """``Panel.panel_hash`` of a spec: it depends on the data only, so specs share it."""
+        key = ("hash", cols["outcome"], cols["treatment"], *(cols[f"c{k}"] for k in range(n_controls)))
+        if key not in self.demeaned:
+            self.demeaned[key] = _hash([y, d, x, self.base.unit_code, self.base.period_code])
+        return self.demeaned[key]
+
     def demean(self, key: Any, values: np.ndarray) -> np.ndarray:
         if key not in self.demeaned:
             from pyfixest.estimation import demean
@@ -255,8 +270,9 @@ def _group(plan: _Plan, columns: _Columns) -> _Group:
     return _Group(rows, base, flist, levels, dropped_missing, lag_warning, lagged)
 
 
-def _cluster(group: _Group, name: str, columns: _Columns) -> tuple[np.ndarray, int, int]:
-    """Cluster codes, their count, and df_k's fixed-effect part (pyfixest's ``get_ssc``)."""
+def _cluster(group: _Group, name: str, columns: _Columns) -> tuple[np.ndarray, int, int, Any]:
+    """Cluster codes, their count, df_k's fixed-effect part (pyfixest's ``get_ssc``) and the sparse
+    cluster × row membership matrix that sums scores within clusters."""
     if name not in group.clusters:
         base = group.base
         if name == base.unit:
@@ -274,8 +290,16 @@ def _cluster(group: _Group, name: str, columns: _Columns) -> tuple[np.ndarray, i
         k_fe_adj = k_fe - (n_fe - 1) if n_fe > 1 else k_fe
         n_nested = sum(nested)
         k_nested = sum(n for n, flag in zip(group.n_levels, nested, strict=True) if flag) if n_nested else 0
-        group.clusters[name] = (codes, n_clusters, k_fe_adj - k_nested + n_nested)
+        members = sp.csr_matrix(
+            (np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(n_clusters, len(codes))
+        )
+        group.clusters[name] = (codes, n_clusters, k_fe_adj - k_nested + n_nested, members)
     return group.clusters[name]
+
+
+def _design_options(resolved: dict[str, Any]) -> tuple:
+    """The design's own options (leads, radii, ...): with the treatment they fix its regressors."""
+    return tuple(sorted((k, str(v)) for k, v in resolved.items() if k not in api.COMMON_OPTIONS))
 
 
 def _solver(group: _Group, plan: _Plan, columns: _Columns, y_t: np.ndarray, x_t: np.ndarray):
@@ -283,7 +307,7 @@ def _solver(group: _Group, plan: _Plan, columns: _Columns, y_t: np.ndarray, x_t:
     design_key = (
         plan.spec["design"],
         plan.columns["treatment"],
-        tuple(sorted((k, str(v)) for k, v in plan.resolved.items() if k not in api.COMMON_OPTIONS)),
+        _design_options(plan.resolved),
     )
 
     def solve(panel: Panel, build, inference: str, options: dict[str, Any]) -> DesignFit | None:
@@ -303,8 +327,15 @@ def _solver(group: _Group, plan: _Plan, columns: _Columns, y_t: np.ndarray, x_t:
             group.demean(design_key, np.column_stack([regressors[n] for n in names]))
         names = group.demeaned[(design_key, "names")]
         r_t = group.demeaned[design_key]
-        xd = np.column_stack([r_t, x_t]) if x_t.shape[1] else r_t
-        gram = xd.T @ xd
+        if (design_key, "gram") not in group.demeaned:
+            group.demeaned[(design_key, "gram")] = r_t.T @ r_t
+        gram_r = group.demeaned[(design_key, "gram")]
+        if x_t.shape[1]:
+            xd = np.column_stack([r_t, x_t])
+            cross = r_t.T @ x_t
+            gram = np.block([[gram_r, cross], [cross.T, x_t.T @ x_t]])
+        else:
+            xd, gram = r_t, gram_r
         scale = np.sqrt(np.diag(gram))
         if (scale == 0).any() or np.linalg.cond(gram / np.outer(scale, scale)) > 1e10:
             raise _PerModel("collinear")  # feols drops the variable; estimate names it in its error
@@ -333,13 +364,8 @@ def _solver(group: _Group, plan: _Plan, columns: _Columns, y_t: np.ndarray, x_t:
                 key: options[key] for key in ("conley_km", "conley_kernel", "conley_lag", "conley_lag_kernel")
             }
         else:
-            codes, n_clusters, fe_df = _cluster(group, plan.cluster, columns)
-            scores = np.column_stack(
-                [
-                    np.bincount(codes, weights=xd[:, j] * resid, minlength=n_clusters)
-                    for j in range(xd.shape[1])
-                ]
-            )
+            _codes, n_clusters, fe_df, members = _cluster(group, plan.cluster, columns)
+            scores = members @ (xd * resid[:, None])  # per-cluster score sums, G × k
             n_obs = len(resid)
             df_k = xd.shape[1] + fe_df
             ssc = (n_obs - 1) / (n_obs - df_k) * n_clusters / (n_clusters - 1)
@@ -362,8 +388,8 @@ def _fit_shared(group: _Group, plan: _Plan, columns: _Columns, metadata: dict | 
     checks fail, so the per-model path can report it in its own words."""
     spec, resolved, cols = plan.spec, plan.resolved, plan.columns
     rows = group.rows
-    y = columns(cols["outcome"])[rows]
-    d = group.lagged if group.lagged is not None else columns(cols["treatment"])[rows]
+    y = group.column(cols["outcome"], columns)
+    d = group.lagged if group.lagged is not None else group.column(cols["treatment"], columns)
     controls = tuple(spec.get("controls", ()))
     x = (
         np.column_stack([columns(cols[f"c{k}"])[rows] for k in range(len(controls))])
@@ -383,7 +409,7 @@ def _fit_shared(group: _Group, plan: _Plan, columns: _Columns, metadata: dict | 
         raise _PerModel("treatment constant within units")
     if controls:
         _check_collinear(d, x, controls, cols["treatment"])
-    codes, n_clusters, _ = _cluster(group, plan.cluster, columns)
+    codes, n_clusters, _, _ = _cluster(group, plan.cluster, columns)
     if n_clusters < MIN_CLUSTERS:
         raise _PerModel("clusters")
     warnings = []
@@ -407,7 +433,7 @@ def _fit_shared(group: _Group, plan: _Plan, columns: _Columns, metadata: dict | 
         d=d,
         x=x,
         cluster_code=codes,
-        panel_hash=_hash([y, d, x, base.unit_code, base.period_code]),
+        panel_hash=group.hash(cols, len(controls), y, d, x),
         warnings=warnings,
         synthetic=synthetic,
     )
@@ -419,7 +445,15 @@ def _fit_shared(group: _Group, plan: _Plan, columns: _Columns, metadata: dict | 
     )
     token = SOLVER.set(_solver(group, plan, columns, y_t, x_t))
     try:
-        fit = api.DESIGNS[spec["design"]].fit(panel, spec.get("inference", "cluster"), resolved, False)
+        module = api.DESIGNS[spec["design"]]
+        inference = spec.get("inference", "cluster")
+        if spec["design"] == "event-study":  # the timing tables depend on the treatment only
+            key = ("timing", cols["treatment"], _design_options(resolved))
+            if key not in group.demeaned:
+                group.demeaned[key] = module.timing(panel, resolved)
+            fit = module.fit(panel, inference, resolved, False, shared=group.demeaned[key])
+        else:
+            fit = module.fit(panel, inference, resolved, False)
     finally:
         SOLVER.reset(token)
     censored = plan.censored

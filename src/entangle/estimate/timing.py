@@ -47,10 +47,10 @@ def timing_warnings(panel: Panel, matrix: np.ndarray, onset: np.ndarray) -> list
 def cohort_table(panel: Panel, onset: np.ndarray) -> list[dict]:
     """One row per onset period (timing group): its date, units, and the event times observed."""
     rows = []
+    unit_onset = onset[panel.unit_code]
     for start in np.unique(onset[onset >= 0]):
         units = np.flatnonzero(onset == start)
-        observed = np.isin(panel.unit_code, units)
-        rel = panel.period_code[observed] - start
+        rel = panel.period_code[unit_onset == start] - start
         rows.append(
             {
                 "onset": _period_label(panel.periods[start]),
