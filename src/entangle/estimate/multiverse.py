@@ -21,6 +21,7 @@ distributes.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -57,6 +58,7 @@ class _Plan:
     columns: dict[str, str]  # role -> frame column: outcome, treatment, c0..
     censored: dict | None
     key: tuple  # the group: sample, fixed effects, unit/time columns
+    sample: _Sample
 
 
 def _materialize(frame: pd.DataFrame, specs: list[Spec]) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -85,6 +87,7 @@ class _Columns:
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
         self._cache: dict[str, np.ndarray] = {}
+        self.samples: dict[tuple, Any] = {}
 
     def __call__(self, name: str) -> np.ndarray:
         if name not in self._cache:
@@ -137,18 +140,68 @@ def _plan(spec: Spec, columns: _Columns, mapping: dict[str, str], metadata: dict
     lag = int(resolved["lag"])
     if lag and missing:
         raise _PerModel("lag with missing values")  # prepare lags within the rows it keeps
-    need_xy = inference == "conley" or design == "spillover"
-    key = (
-        unit,
-        time,
-        excluded,
-        missing,
-        lag,
-        named["treatment"] if lag else None,
-        resolved["fixef"],
-        need_xy,
-    )
-    return _Plan(spec, resolved, unit, time, cluster, named, censored, key)
+    sample = _sample(columns, unit, time, excluded, missing, lag, named["treatment"] if lag else None)
+    key = (unit, time, sample.fingerprint, sample.dropped_missing, sample.lag_warning, resolved["fixef"])
+    return _Plan(spec, resolved, unit, time, cluster, named, censored, key, sample)
+
+
+@dataclass
+class _Sample:
+    """The rows a spec keeps (after excluded onsets, missing values and its lag), as ``prepare``
+    would keep them, with the lagged treatment and the warnings that go with them."""
+
+    rows: np.ndarray
+    lagged: np.ndarray | None
+    dropped_missing: int
+    lag_warning: str | None
+    fingerprint: str
+
+
+def _sample(
+    columns: _Columns,
+    unit: str,
+    time: str,
+    excluded: tuple[str, ...],
+    missing: tuple[str, ...],
+    lag: int,
+    treatment: str | None,
+) -> _Sample:
+    key = ("sample", unit, time, excluded, missing, lag, treatment)
+    if key in columns.samples:
+        return columns.samples[key]
+    frame = columns.frame
+    if ("present", unit, time) not in columns.samples:
+        columns.samples[("present", unit, time)] = ~(
+            pd.isna(frame[unit]).to_numpy() | pd.isna(frame[time]).to_numpy()
+        )
+    base_mask = columns.samples[("present", unit, time)].copy()
+    if excluded:
+        base_mask &= ~frame[unit].astype(str).isin(set(excluded)).to_numpy()
+    keep = base_mask.copy()
+    for name in missing:
+        keep &= ~np.isnan(columns(name))
+    rows = np.flatnonzero(keep)
+    if len(rows) == 0:
+        raise _PerModel("empty sample")
+    lagged, lag_warning = None, None
+    if lag:
+        unit_code, _ = pd.factorize(frame[unit].to_numpy()[rows], sort=True)
+        period_code, periods = pd.factorize(frame[time].to_numpy()[rows], sort=True)
+        n_u, n_t = int(unit_code.max()) + 1, len(periods)
+        full = np.full((n_u, n_t), np.nan)
+        full[unit_code, period_code] = columns(treatment)[rows]
+        source = period_code - lag
+        inside = (source >= 0) & (source < n_t)
+        values = np.where(inside, full[unit_code, np.clip(source, 0, n_t - 1)], np.nan)
+        ok = ~np.isnan(values)
+        lag_warning = (
+            f"treatment lagged {lag} {'period' if lag == 1 else 'periods'}; "
+            f"{int((~ok).sum())} rows without a lagged value dropped"
+        )
+        rows, lagged = rows[ok], values[ok]
+    fingerprint = hashlib.blake2b(rows.astype(np.int64).tobytes(), digest_size=16).hexdigest()
+    columns.samples[key] = _Sample(rows, lagged, int(base_mask.sum() - keep.sum()), lag_warning, fingerprint)
+    return columns.samples[key]
 
 
 @dataclass
@@ -161,7 +214,6 @@ class _Group:
     n_levels: list[int]
     dropped_missing: int
     lag_warning: str | None
-    lagged: np.ndarray | None  # the lagged treatment on ``rows``
     demeaned: dict[Any, np.ndarray] = field(default_factory=dict)
     clusters: dict[str, tuple[np.ndarray, int, int]] = field(default_factory=dict)
     censored_present: int = 0
@@ -173,9 +225,9 @@ class _Group:
             self.demeaned[key] = columns(name)[self.rows]
         return self.demeaned[key]
 
-    def hash(self, cols: dict[str, str], n_controls: int, y, d, x) -> str:
+    def hash(self, cols: dict[str, str], n_controls: int, lag: int, y, d, x) -> str:
         """``Panel.panel_hash`` of a spec: it depends on the data only, so specs share it."""
-        key = ("hash", cols["outcome"], cols["treatment"], *(cols[f"c{k}"] for k in range(n_controls)))
+        key = ("hash", lag, cols["outcome"], cols["treatment"], *(cols[f"c{k}"] for k in range(n_controls)))
         if key not in self.demeaned:
             self.demeaned[key] = _hash([y, d, x, self.base.unit_code, self.base.period_code])
         return self.demeaned[key]
@@ -195,49 +247,29 @@ def _group(plan: _Plan, columns: _Columns) -> _Group:
     frame = columns.frame
     unit, time = plan.unit, plan.time
     unit_all = frame[unit].to_numpy()
-    base_mask = np.ones(len(frame), dtype=bool)
-    excluded = plan.key[2]
-    if excluded:
-        base_mask &= ~frame[unit].astype(str).isin(set(excluded)).to_numpy()
-    base_mask &= ~(pd.isna(frame[unit]).to_numpy() | pd.isna(frame[time]).to_numpy())
-    keep = base_mask.copy()
-    for name in plan.key[3]:
-        keep &= ~np.isnan(columns(name))
-    dropped_missing = int(base_mask.sum() - keep.sum())
-    rows = np.flatnonzero(keep)
-    if len(rows) == 0:
-        raise _PerModel("empty sample")
-    lag, lagged, lag_warning = plan.key[4], None, None
-    if lag:
-        unit_code, _ = pd.factorize(unit_all[rows], sort=True)
-        period_code, periods = pd.factorize(frame[time].to_numpy()[rows], sort=True)
-        n_u, n_t = int(unit_code.max()) + 1, len(periods)
-        full = np.full((n_u, n_t), np.nan)
-        full[unit_code, period_code] = columns(plan.key[5])[rows]
-        source = period_code - lag
-        inside = (source >= 0) & (source < n_t)
-        values = np.where(inside, full[unit_code, np.clip(source, 0, n_t - 1)], np.nan)
-        ok = ~np.isnan(values)
-        lag_warning = (
-            f"treatment lagged {lag} {'period' if lag == 1 else 'periods'}; "
-            f"{int((~ok).sum())} rows without a lagged value dropped"
-        )
-        rows, lagged = rows[ok], values[ok]
+    rows = plan.sample.rows
     unit_code, _ = pd.factorize(unit_all[rows], sort=True)
     period_code, periods = pd.factorize(frame[time].to_numpy()[rows], sort=True)
     n_units, n_periods = int(unit_code.max()) + 1, len(periods)
     counts = np.bincount(unit_code.astype(np.int64) * n_periods + period_code, minlength=n_units * n_periods)
     if counts.max() > 1 or (np.bincount(unit_code, minlength=n_units) == 1).any():
         raise _PerModel("duplicates or single-period units")  # prepare's own errors say it best
-    lat = lon = None
-    if plan.key[7]:
-        if LAT not in frame.columns or LON not in frame.columns:
-            raise _PerModel("coordinates")
+    lat = lon = None  # unit coordinates, for the specs that need them (Conley, spillover)
+    if LAT in frame.columns and LON in frame.columns:
         lat, lon = np.zeros(n_units), np.zeros(n_units)
-        lat[unit_code] = columns(LAT)[rows]
-        lon[unit_code] = columns(LON)[rows]
-        if np.isnan(lat).any() or np.isnan(lon).any() or np.abs(lat).max() > 90 or np.abs(lon).max() > 180:
-            raise _PerModel("coordinates")
+        try:
+            lat[unit_code] = columns(LAT)[rows]
+            lon[unit_code] = columns(LON)[rows]
+        except _PerModel:
+            lat = lon = None
+        else:
+            if (
+                np.isnan(lat).any()
+                or np.isnan(lon).any()
+                or np.abs(lat).max() > 90
+                or np.abs(lon).max() > 180
+            ):
+                lat = lon = None
     extras = {
         c: frame[c].to_numpy()[rows] for c in fixef_columns(plan.resolved["fixef"]) if c not in (unit, time)
     }
@@ -267,7 +299,7 @@ def _group(plan: _Plan, columns: _Columns) -> _Group:
         if (np.bincount(codes, minlength=n) < 2).any():
             raise _PerModel("singleton fixed effects")  # feols would drop them
     flist = np.column_stack(list(effects.values())).astype(np.uint64)
-    return _Group(rows, base, flist, levels, dropped_missing, lag_warning, lagged)
+    return _Group(rows, base, flist, levels, plan.sample.dropped_missing, plan.sample.lag_warning)
 
 
 def _cluster(group: _Group, name: str, columns: _Columns) -> tuple[np.ndarray, int, int, Any]:
@@ -283,8 +315,10 @@ def _cluster(group: _Group, name: str, columns: _Columns) -> tuple[np.ndarray, i
         # fixed effects fully nested in the clusters are not counted (fixest's k_fixef="nonnested")
         nested = []
         for j, levels in enumerate(group.n_levels):
-            pairs = np.unique(group.flist[:, j].astype(np.int64) * n_clusters + codes)
-            nested.append(len(pairs) == levels)
+            fe = group.flist[:, j].astype(np.int64)
+            one = np.empty(levels, dtype=np.int64)
+            one[fe] = codes  # some cluster of each level: nested iff every row agrees with it
+            nested.append(bool((one[fe] == codes).all()))
         n_fe = len(group.n_levels)
         k_fe = sum(group.n_levels)
         k_fe_adj = k_fe - (n_fe - 1) if n_fe > 1 else k_fe
@@ -304,9 +338,13 @@ def _design_options(resolved: dict[str, Any]) -> tuple:
 
 def _solver(group: _Group, plan: _Plan, columns: _Columns, y_t: np.ndarray, x_t: np.ndarray):
     """The ``linear.SOLVER`` for one spec: FWL on the group's demeaned columns."""
+    design = plan.spec["design"]
+    if design == "twfe" or (design == "dose" and not plan.resolved["extensive"]):
+        design = "the treatment alone"  # both regress on the treatment column only
     design_key = (
-        plan.spec["design"],
+        design,
         plan.columns["treatment"],
+        int(plan.resolved["lag"]),
         _design_options(plan.resolved),
     )
 
@@ -389,7 +427,10 @@ def _fit_shared(group: _Group, plan: _Plan, columns: _Columns, metadata: dict | 
     spec, resolved, cols = plan.spec, plan.resolved, plan.columns
     rows = group.rows
     y = group.column(cols["outcome"], columns)
-    d = group.lagged if group.lagged is not None else group.column(cols["treatment"], columns)
+    d = plan.sample.lagged if plan.sample.lagged is not None else group.column(cols["treatment"], columns)
+    needs_xy = spec.get("inference", "cluster") == "conley" or spec["design"] == "spillover"
+    if needs_xy and group.base.lat is None:
+        raise _PerModel("coordinates")
     controls = tuple(spec.get("controls", ()))
     x = (
         np.column_stack([columns(cols[f"c{k}"])[rows] for k in range(len(controls))])
@@ -433,7 +474,7 @@ def _fit_shared(group: _Group, plan: _Plan, columns: _Columns, metadata: dict | 
         d=d,
         x=x,
         cluster_code=codes,
-        panel_hash=group.hash(cols, len(controls), y, d, x),
+        panel_hash=group.hash(cols, len(controls), int(resolved["lag"]), y, d, x),
         warnings=warnings,
         synthetic=synthetic,
     )
@@ -448,7 +489,7 @@ def _fit_shared(group: _Group, plan: _Plan, columns: _Columns, metadata: dict | 
         module = api.DESIGNS[spec["design"]]
         inference = spec.get("inference", "cluster")
         if spec["design"] == "event-study":  # the timing tables depend on the treatment only
-            key = ("timing", cols["treatment"], _design_options(resolved))
+            key = ("timing", cols["treatment"], int(resolved["lag"]), _design_options(resolved))
             if key not in group.demeaned:
                 group.demeaned[key] = module.timing(panel, resolved)
             fit = module.fit(panel, inference, resolved, False, shared=group.demeaned[key])
