@@ -141,7 +141,20 @@ def event_time_table(
     return rows
 
 
-def reference_check(panel: Panel, onset: np.ndarray, z_limit: float = OUTLIER_Z) -> dict[str, Any]:
+def pre_period_rows(panel: Panel, onset: np.ndarray) -> dict[int, np.ndarray]:
+    """Rows of treated units at each pre-period e = −1 … −OUTLIER_WINDOW that occurs."""
+    rel, ever = event_time(panel, onset)
+    out = {}
+    for e in range(-1, -OUTLIER_WINDOW - 1, -1):
+        rows = np.flatnonzero(ever & (rel == e))
+        if len(rows):
+            out[e] = rows
+    return out
+
+
+def reference_check(
+    panel: Panel, onset: np.ndarray, z_limit: float = OUTLIER_Z, pre_rows: dict | None = None
+) -> dict[str, Any]:
     """Is the treated units' outcome in the reference period (e = −1) an outlier among their pre-periods?
 
     Rule: for each pre-period e = −1, −2, …, −OUTLIER_WINDOW (exact, not binned) take m_e, the mean over
@@ -151,14 +164,12 @@ def reference_check(panel: Panel, onset: np.ndarray, z_limit: float = OUTLIER_Z)
     periods. With a TWFE event study every coefficient is measured against m_−1, so an outlying
     reference shifts them all.
     """
-    rel, ever = event_time(panel, onset)
+    if pre_rows is None:
+        pre_rows = pre_period_rows(panel, onset)
     period_mean = np.bincount(panel.period_code, weights=panel.y) / np.bincount(panel.period_code)
-    net = panel.y - period_mean[panel.period_code]
     means = {}
-    for e in range(-1, -OUTLIER_WINDOW - 1, -1):
-        hit = ever & (rel == e)
-        if hit.any():
-            means[e] = float(net[hit].mean())
+    for e, rows in pre_rows.items():
+        means[e] = float((panel.y[rows] - period_mean[panel.period_code[rows]]).mean())
     others = np.array([m for e, m in means.items() if e != -1])
     out: dict[str, Any] = {
         "rule": (
@@ -301,6 +312,7 @@ def timing(panel: Panel, options: dict[str, Any]) -> dict[str, Any]:
             for bins in ((True, True), (False, True), (False, False))
         },
         "cohorts": cohort_table(panel, onset),
+        "pre_rows": pre_period_rows(panel, onset),
     }
 
 
@@ -331,7 +343,7 @@ def fit(
     result.extra["estimator"] = estimator
     result.extra["event_time"] = [counts[e.term] for e in result.estimates if e.term in counts]
     result.extra["cohorts"] = shared["cohorts"]
-    check = reference_check(panel, onset)
+    check = reference_check(panel, onset, pre_rows=shared["pre_rows"])
     result.extra["reference"] = check | {
         "twfe_reference": [f"e={e}" for e in omit],
         "option": str(options["reference"]),

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy import stats
+from scipy import special
 
 from entangle.errors import EntangleError, EstimateError
 from entangle.estimate import api
@@ -89,6 +89,12 @@ class _Columns:
         self._cache: dict[str, np.ndarray] = {}
         self.samples: dict[tuple, Any] = {}
 
+    def has_nan(self, name: str) -> bool:
+        key = ("nan", name)
+        if key not in self.samples:
+            self.samples[key] = bool(np.isnan(self(name)).any())
+        return self.samples[key]
+
     def __call__(self, name: str) -> np.ndarray:
         if name not in self._cache:
             if name not in self.frame.columns:
@@ -136,7 +142,7 @@ def _plan(spec: Spec, columns: _Columns, mapping: dict[str, str], metadata: dict
         )
         if flagged and mode == "exclude":
             excluded = tuple(sorted(flagged))
-    missing = tuple(sorted(n for n in set(named.values()) if np.isnan(columns(n)).any()))
+    missing = tuple(sorted(n for n in set(named.values()) if columns.has_nan(n)))
     lag = int(resolved["lag"])
     if lag and missing:
         raise _PerModel("lag with missing values")  # prepare lags within the rows it keeps
@@ -216,7 +222,35 @@ class _Group:
     lag_warning: str | None
     demeaned: dict[Any, np.ndarray] = field(default_factory=dict)
     clusters: dict[str, tuple[np.ndarray, int, int]] = field(default_factory=dict)
-    censored_present: int = 0
+    names: dict[tuple, list[str]] = field(default_factory=dict)  # a design key's regressor names
+    memo: dict[Any, Any] = field(default_factory=dict)  # cross products and per-treatment checks
+
+    def dot(self, a: Any, b: Any) -> np.ndarray:
+        """ã'b̃ for two cached demeaned blocks (2-D: columns of a × columns of b)."""
+        key = ("dot", a, b)
+        if key not in self.memo:
+            left = self.demeaned[a].reshape(len(self.rows), -1)
+            right = self.demeaned[b].reshape(len(self.rows), -1)
+            self.memo[key] = left.T @ right
+            self.memo[("dot", b, a)] = self.memo[key].T
+        return self.memo[key]
+
+    def cluster_dot(self, cluster: str, a: Any, b: Any, columns: _Columns) -> np.ndarray:
+        """G × cols(a) × cols(b): Σ_{i∈g} ã_i b̃_i for every cluster g."""
+        key = ("cdot", cluster, a, b)
+        if key not in self.memo:
+            members = _cluster(self, cluster, columns)[3]
+            left = self.demeaned[a].reshape(len(self.rows), -1)
+            right = self.demeaned[b].reshape(len(self.rows), -1)
+            out = np.empty((members.shape[0], left.shape[1], right.shape[1]))
+            for j in range(left.shape[1]):  # column by column: n × k temporaries, not n × k²
+                start = j if a == b else 0  # a block with itself is symmetric
+                out[:, j, start:] = members @ (right[:, start:] * left[:, j : j + 1])
+                if a == b:
+                    out[:, j:, j] = out[:, j, j:]
+            self.memo[key] = out
+            self.memo[("cdot", cluster, b, a)] = out.transpose(0, 2, 1)
+        return self.memo[key]
 
     def column(self, name: str, columns: _Columns) -> np.ndarray:
         """A frame column on the group's rows (one copy, shared by the specs)."""
@@ -224,6 +258,17 @@ class _Group:
         if key not in self.demeaned:
             self.demeaned[key] = columns(name)[self.rows]
         return self.demeaned[key]
+
+    def stack(self, names: tuple[str, ...], columns: _Columns) -> np.ndarray:
+        """The controls as an n × k matrix on the group's rows."""
+        key = ("stack", names)
+        if key not in self.memo:
+            self.memo[key] = (
+                np.column_stack([self.column(n, columns) for n in names])
+                if names
+                else np.empty((len(self.rows), 0))
+            )
+        return self.memo[key]
 
     def hash(self, cols: dict[str, str], n_controls: int, lag: int, y, d, x) -> str:
         """``Panel.panel_hash`` of a spec: it depends on the data only, so specs share it."""
@@ -336,17 +381,21 @@ def _design_options(resolved: dict[str, Any]) -> tuple:
     return tuple(sorted((k, str(v)) for k, v in resolved.items() if k not in api.COMMON_OPTIONS))
 
 
-def _solver(group: _Group, plan: _Plan, columns: _Columns, y_t: np.ndarray, x_t: np.ndarray):
-    """The ``linear.SOLVER`` for one spec: FWL on the group's demeaned columns."""
+def _solver(group: _Group, plan: _Plan, columns: _Columns):
+    """The ``linear.SOLVER`` for one spec: FWL on the group's demeaned columns.
+
+    Everything of length n is cached on the group and shared: the demeaned columns, their cross
+    products, and for CRV1 their within-cluster cross products T_g[a, b] = Σ_{i∈g} ã_i b̃_i. A spec
+    then costs O(G·k²): the cluster scores are S_g = Σ_{i∈g} x̃_i ũ_i = T_g[x, y] − T_g[x, x]·β, so
+    neither residuals nor scores are formed row by row (Conley needs them, and forms them)."""
     design = plan.spec["design"]
+    lag = int(plan.resolved["lag"])
     if design == "twfe" or (design == "dose" and not plan.resolved["extensive"]):
-        design = "the treatment alone"  # both regress on the treatment column only
-    design_key = (
-        design,
-        plan.columns["treatment"],
-        int(plan.resolved["lag"]),
-        _design_options(plan.resolved),
-    )
+        design_key: tuple = ("the treatment alone", plan.columns["treatment"], lag)  # same regressor
+    else:
+        design_key = (design, plan.columns["treatment"], lag, _design_options(plan.resolved))
+    outcome = ("col", plan.columns["outcome"])
+    controls = [("col", plan.columns[f"c{k}"]) for k in range(len(plan.spec.get("controls", ())))]
 
     def solve(panel: Panel, build, inference: str, options: dict[str, Any]) -> DesignFit | None:
         if inference not in ("cluster", "conley"):
@@ -360,37 +409,29 @@ def _solver(group: _Group, plan: _Plan, columns: _Columns, y_t: np.ndarray, x_t:
                         "has no variation in this panel",
                         "change the design options (radii, bins)",
                     )
-            names = list(regressors)
-            group.demeaned[(design_key, "names")] = names
-            group.demean(design_key, np.column_stack([regressors[n] for n in names]))
-        names = group.demeaned[(design_key, "names")]
-        r_t = group.demeaned[design_key]
-        if (design_key, "gram") not in group.demeaned:
-            group.demeaned[(design_key, "gram")] = r_t.T @ r_t
-        gram_r = group.demeaned[(design_key, "gram")]
-        if x_t.shape[1]:
-            xd = np.column_stack([r_t, x_t])
-            cross = r_t.T @ x_t
-            gram = np.block([[gram_r, cross], [cross.T, x_t.T @ x_t]])
-        else:
-            xd, gram = r_t, gram_r
+            group.names[design_key] = list(regressors)
+            group.demean(design_key, np.column_stack(list(regressors.values())))
+        names = group.names[design_key]
+        blocks = [design_key, *controls]
+        gram = np.block([[group.dot(a, b) for b in blocks] for a in blocks])
         scale = np.sqrt(np.diag(gram))
         if (scale == 0).any() or np.linalg.cond(gram / np.outer(scale, scale)) > 1e10:
             raise _PerModel("collinear")  # feols drops the variable; estimate names it in its error
         bread = np.linalg.inv(gram)
-        beta = np.linalg.solve(gram, xd.T @ y_t)
-        resid = y_t - xd @ beta
+        beta = np.linalg.solve(gram, np.concatenate([group.dot(a, outcome).ravel() for a in blocks]))
         k = len(names)
         extra: dict[str, Any] = {}
         if inference == "conley":
-            lag = int(options["conley_lag"])
+            xd = np.column_stack([group.demeaned[a].reshape(len(group.rows), -1) for a in blocks])
+            resid = group.demeaned[outcome] - xd @ beta
+            lag_c = int(options["conley_lag"])
             full = conley_vcov(
                 xd,
                 resid,
                 panel,
                 cutoff_km=float(options["conley_km"]),
                 kernel=options["conley_kernel"],
-                lag=None if lag < 0 else lag,
+                lag=None if lag_c < 0 else lag_c,
                 lag_kernel=options["conley_lag_kernel"],
             )
             vcov = full[:k, :k]
@@ -402,19 +443,34 @@ def _solver(group: _Group, plan: _Plan, columns: _Columns, y_t: np.ndarray, x_t:
                 key: options[key] for key in ("conley_km", "conley_kernel", "conley_lag", "conley_lag_kernel")
             }
         else:
-            _codes, n_clusters, fe_df, members = _cluster(group, plan.cluster, columns)
-            scores = members @ (xd * resid[:, None])  # per-cluster score sums, G × k
-            n_obs = len(resid)
-            df_k = xd.shape[1] + fe_df
+            _codes, n_clusters, fe_df, _members = _cluster(group, plan.cluster, columns)
+            cl = plan.cluster
+            # T[g, a, b] over the spec's columns, and T[g, a, y]
+            t_xx = np.concatenate(
+                [
+                    np.concatenate([group.cluster_dot(cl, a, b, columns) for b in blocks], axis=2)
+                    for a in blocks
+                ],
+                axis=1,
+            )
+            t_xy = np.concatenate(
+                [group.cluster_dot(cl, a, outcome, columns)[:, :, 0] for a in blocks], axis=1
+            )
+            scores = t_xy - t_xx @ beta  # G × k
+            n_obs = len(group.rows)
+            df_k = gram.shape[0] + fe_df
             ssc = (n_obs - 1) / (n_obs - df_k) * n_clusters / (n_clusters - 1)
             full = ssc * bread @ (scores.T @ scores) @ bread
             vcov = full[:k, :k]
             se = np.sqrt(np.diag(vcov))
-            crit = stats.t.ppf(0.975, n_clusters - 1)
+            df = n_clusters - 1
+            crit = float(special.stdtrit(df, 0.975))  # = scipy.stats.t.ppf, as pyfixest uses
             estimates = []
-            for n, b, s in zip(names, beta[:k], se, strict=True):
-                p = float(2 * stats.t.sf(abs(b / s), n_clusters - 1)) if s > 0 else float("nan")
-                estimates.append(Estimate(n, float(b), float(s), float(b - crit * s), float(b + crit * s), p))
+            for n, b, sd in zip(names, beta[:k], se, strict=True):
+                p = float(2 * special.stdtr(df, -abs(b / sd))) if sd > 0 else float("nan")
+                estimates.append(
+                    Estimate(n, float(b), float(sd), float(b - crit * sd), float(b + crit * sd), p)
+                )
         formula = user_formula(panel, names, str(options.get("fixef", "")))
         return DesignFit(estimates, formula, vcov, extra, [])
 
@@ -425,31 +481,21 @@ def _fit_shared(group: _Group, plan: _Plan, columns: _Columns, metadata: dict | 
     """One spec on its group's shared demeaning; ``_PerModel`` (or an ``EstimateError``) if its
     checks fail, so the per-model path can report it in its own words."""
     spec, resolved, cols = plan.spec, plan.resolved, plan.columns
-    rows = group.rows
+    base = group.base
     y = group.column(cols["outcome"], columns)
     d = plan.sample.lagged if plan.sample.lagged is not None else group.column(cols["treatment"], columns)
     needs_xy = spec.get("inference", "cluster") == "conley" or spec["design"] == "spillover"
     if needs_xy and group.base.lat is None:
         raise _PerModel("coordinates")
     controls = tuple(spec.get("controls", ()))
-    x = (
-        np.column_stack([columns(cols[f"c{k}"])[rows] for k in range(len(controls))])
-        if controls
-        else np.empty((len(rows), 0))
-    )
-    base = group.base
-    if np.nanmin(d) == np.nanmax(d):
-        raise _PerModel("treatment constant")
-    n_units = base.n_units
-    obs = np.bincount(base.unit_code, minlength=n_units)
-    within = (
-        np.bincount(base.unit_code, weights=d * d, minlength=n_units) / obs
-        - (np.bincount(base.unit_code, weights=d, minlength=n_units) / obs) ** 2
-    )
-    if within.max() <= 1e-12 * max(1.0, float(np.abs(d).max()) ** 2):
-        raise _PerModel("treatment constant within units")
-    if controls:
-        _check_collinear(d, x, controls, cols["treatment"])
+    control_cols = tuple(cols[f"c{k}"] for k in range(len(controls)))
+    x = group.stack(control_cols, columns)
+    lag = int(resolved["lag"])
+    checked = ("checks", cols["treatment"], lag, control_cols)
+    if checked not in group.memo:  # prepare's checks on the treatment and controls, once per pair
+        group.memo[checked] = _checks(group.base, d, x, controls, cols["treatment"])
+    if not group.memo[checked]:
+        raise _PerModel("treatment or controls")
     codes, n_clusters, _, _ = _cluster(group, plan.cluster, columns)
     if n_clusters < MIN_CLUSTERS:
         raise _PerModel("clusters")
@@ -474,17 +520,14 @@ def _fit_shared(group: _Group, plan: _Plan, columns: _Columns, metadata: dict | 
         d=d,
         x=x,
         cluster_code=codes,
-        panel_hash=group.hash(cols, len(controls), int(resolved["lag"]), y, d, x),
+        panel_hash=group.hash(cols, len(controls), lag, y, d, x),
         warnings=warnings,
         synthetic=synthetic,
     )
-    y_t = group.demean(("col", cols["outcome"]), y)
-    x_t = (
-        np.column_stack([group.demean(("col", cols[f"c{k}"]), x[:, k]) for k in range(len(controls))])
-        if controls
-        else np.empty((len(rows), 0))
-    )
-    token = SOLVER.set(_solver(group, plan, columns, y_t, x_t))
+    group.demean(("col", cols["outcome"]), y)
+    for k, name in enumerate(control_cols):
+        group.demean(("col", name), x[:, k])
+    token = SOLVER.set(_solver(group, plan, columns))
     try:
         module = api.DESIGNS[spec["design"]]
         inference = spec.get("inference", "cluster")
@@ -523,6 +566,27 @@ def _fit_shared(group: _Group, plan: _Plan, columns: _Columns, metadata: dict | 
         resolved,
         censored,
     )
+
+
+def _checks(base: Panel, d: np.ndarray, x: np.ndarray, controls: tuple[str, ...], treatment: str) -> bool:
+    """``prepare``'s checks of the treatment (varies, and within units) and the controls (not
+    collinear); False sends the spec the per-model way, whose error says what is wrong."""
+    if np.nanmin(d) == np.nanmax(d):
+        return False
+    n_units = base.n_units
+    obs = np.bincount(base.unit_code, minlength=n_units)
+    within = (
+        np.bincount(base.unit_code, weights=d * d, minlength=n_units) / obs
+        - (np.bincount(base.unit_code, weights=d, minlength=n_units) / obs) ** 2
+    )
+    if within.max() <= 1e-12 * max(1.0, float(np.abs(d).max()) ** 2):
+        return False
+    if controls:
+        try:
+            _check_collinear(d, x, controls, treatment)
+        except EstimateError:
+            return False
+    return True
 
 
 def _flagged_present(columns: _Columns, unit: str, flags: set[str]) -> int:
