@@ -22,6 +22,7 @@ distributes.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -381,19 +382,25 @@ def _design_options(resolved: dict[str, Any]) -> tuple:
     return tuple(sorted((k, str(v)) for k, v in resolved.items() if k not in api.COMMON_OPTIONS))
 
 
-def _solver(group: _Group, plan: _Plan, columns: _Columns):
+def _design_key(plan: _Plan) -> tuple:
+    """What fixes a spec's regressors within its group: design, treatment, lag, design options."""
+    design = plan.spec["design"]
+    lag = int(plan.resolved["lag"])
+    if design == "twfe" or (design == "dose" and not plan.resolved["extensive"]):
+        return ("the treatment alone", plan.columns["treatment"], lag)  # the same regressor
+    return (design, plan.columns["treatment"], lag, _design_options(plan.resolved))
+
+
+def _solver(group: _Group, plan: _Plan, columns: _Columns, uses: int = 1):
     """The ``linear.SOLVER`` for one spec: FWL on the group's demeaned columns.
 
     Everything of length n is cached on the group and shared: the demeaned columns, their cross
     products, and for CRV1 their within-cluster cross products T_g[a, b] = Σ_{i∈g} ã_i b̃_i. A spec
     then costs O(G·k²): the cluster scores are S_g = Σ_{i∈g} x̃_i ũ_i = T_g[x, y] − T_g[x, x]·β, so
-    neither residuals nor scores are formed row by row (Conley needs them, and forms them)."""
-    design = plan.spec["design"]
-    lag = int(plan.resolved["lag"])
-    if design == "twfe" or (design == "dose" and not plan.resolved["extensive"]):
-        design_key: tuple = ("the treatment alone", plan.columns["treatment"], lag)  # same regressor
-    else:
-        design_key = (design, plan.columns["treatment"], lag, _design_options(plan.resolved))
+    neither residuals nor scores are formed row by row. T[x, x] costs k²/2 passes over the rows, so
+    it is only worth it for regressors that ``uses`` ≥ k/2 specs share; otherwise (and for Conley,
+    which needs them) residuals and scores are formed directly."""
+    design_key = _design_key(plan)
     outcome = ("col", plan.columns["outcome"])
     controls = [("col", plan.columns[f"c{k}"]) for k in range(len(plan.spec.get("controls", ())))]
 
@@ -443,20 +450,24 @@ def _solver(group: _Group, plan: _Plan, columns: _Columns):
                 key: options[key] for key in ("conley_km", "conley_kernel", "conley_lag", "conley_lag_kernel")
             }
         else:
-            _codes, n_clusters, fe_df, _members = _cluster(group, plan.cluster, columns)
+            _codes, n_clusters, fe_df, members = _cluster(group, plan.cluster, columns)
             cl = plan.cluster
-            # T[g, a, b] over the spec's columns, and T[g, a, y]
-            t_xx = np.concatenate(
-                [
-                    np.concatenate([group.cluster_dot(cl, a, b, columns) for b in blocks], axis=2)
-                    for a in blocks
-                ],
-                axis=1,
-            )
-            t_xy = np.concatenate(
-                [group.cluster_dot(cl, a, outcome, columns)[:, :, 0] for a in blocks], axis=1
-            )
-            scores = t_xy - t_xx @ beta  # G × k
+            if 2 * uses >= gram.shape[0]:
+                # T[g, a, b] over the spec's columns, and T[g, a, y]
+                t_xx = np.concatenate(
+                    [
+                        np.concatenate([group.cluster_dot(cl, a, b, columns) for b in blocks], axis=2)
+                        for a in blocks
+                    ],
+                    axis=1,
+                )
+                t_xy = np.concatenate(
+                    [group.cluster_dot(cl, a, outcome, columns)[:, :, 0] for a in blocks], axis=1
+                )
+                scores = t_xy - t_xx @ beta  # G × k
+            else:
+                xd = np.column_stack([group.demeaned[a].reshape(len(group.rows), -1) for a in blocks])
+                scores = members @ (xd * (group.demeaned[outcome] - xd @ beta)[:, None])
             n_obs = len(group.rows)
             df_k = gram.shape[0] + fe_df
             ssc = (n_obs - 1) / (n_obs - df_k) * n_clusters / (n_clusters - 1)
@@ -477,7 +488,9 @@ def _solver(group: _Group, plan: _Plan, columns: _Columns):
     return solve
 
 
-def _fit_shared(group: _Group, plan: _Plan, columns: _Columns, metadata: dict | None) -> Result:
+def _fit_shared(
+    group: _Group, plan: _Plan, columns: _Columns, metadata: dict | None, uses: int = 1
+) -> Result:
     """One spec on its group's shared demeaning; ``_PerModel`` (or an ``EstimateError``) if its
     checks fail, so the per-model path can report it in its own words."""
     spec, resolved, cols = plan.spec, plan.resolved, plan.columns
@@ -527,7 +540,7 @@ def _fit_shared(group: _Group, plan: _Plan, columns: _Columns, metadata: dict | 
     group.demean(("col", cols["outcome"]), y)
     for k, name in enumerate(control_cols):
         group.demean(("col", name), x[:, k])
-    token = SOLVER.set(_solver(group, plan, columns))
+    token = SOLVER.set(_solver(group, plan, columns, uses))
     try:
         module = api.DESIGNS[spec["design"]]
         inference = spec.get("inference", "cluster")
@@ -607,10 +620,11 @@ def _run_group(frame: pd.DataFrame, specs: list[Spec], metadata: dict | None) ->
         group = _group(plans[0], columns)
     except (_PerModel, EntangleError):
         return [None] * len(specs)
+    uses = Counter((_design_key(plan), plan.cluster) for plan in plans)
     out: list[Result | None] = []
     for plan in plans:
         try:
-            out.append(_fit_shared(group, plan, columns, metadata))
+            out.append(_fit_shared(group, plan, columns, metadata, uses[(_design_key(plan), plan.cluster)]))
         except (_PerModel, EntangleError):
             out.append(None)
     return out
