@@ -14,7 +14,7 @@ Each specification still runs through its design's own ``fit`` and the same ``as
 ones; only the regression underneath is shared (``linear.SOLVER``). What the shared path does not
 handle goes the per-model way, one full ``estimate`` call: designs that are not one linear
 regression (did, the imputation and Callaway–Sant'Anna event studies, Poisson), randomization
-inference, samples with missing values under a lag, and any specification whose checks fail (so
+inference, and any specification whose checks fail (so
 its error message is the per-model one). Groups and per-model specifications are the tasks Dask
 distributes.
 """
@@ -43,6 +43,7 @@ Spec = dict[str, Any]
 SHARED_DESIGNS = ("twfe", "dose", "event-study", "spillover")
 DEMEAN_TOL = 1e-6  # pyfixest's default (MapDemeaner.fixef_tol), so results match feols
 DEMEAN_MAXITER = 100_000
+COLLIN_TOL = 1e-9  # feols's default
 
 
 class _PerModel(Exception):
@@ -145,8 +146,6 @@ def _plan(spec: Spec, columns: _Columns, mapping: dict[str, str], metadata: dict
             excluded = tuple(sorted(flagged))
     missing = tuple(sorted(n for n in set(named.values()) if columns.has_nan(n)))
     lag = int(resolved["lag"])
-    if lag and missing:
-        raise _PerModel("lag with missing values")  # prepare lags within the rows it keeps
     sample = _sample(columns, unit, time, excluded, missing, lag, named["treatment"] if lag else None)
     key = (unit, time, sample.fingerprint, sample.dropped_missing, sample.lag_warning, resolved["fixef"])
     return _Plan(spec, resolved, unit, time, cluster, named, censored, key, sample)
@@ -382,6 +381,14 @@ def _design_options(resolved: dict[str, Any]) -> tuple:
     return tuple(sorted((k, str(v)) for k, v in resolved.items() if k not in api.COMMON_OPTIONS))
 
 
+def _collinear(gram: np.ndarray) -> bool:
+    """pyfixest's own collinearity test on X̃'X̃ (feols's default ``collin_tol``)."""
+    from pyfixest.core.collinear import find_collinear_variables
+
+    _, n_excluded, all_removed = find_collinear_variables(np.ascontiguousarray(gram), COLLIN_TOL)
+    return bool(all_removed or n_excluded)
+
+
 def _design_key(plan: _Plan) -> tuple:
     """What fixes a spec's regressors within its group: design, treatment, lag, design options."""
     design = plan.spec["design"]
@@ -421,8 +428,7 @@ def _solver(group: _Group, plan: _Plan, columns: _Columns, uses: int = 1):
         names = group.names[design_key]
         blocks = [design_key, *controls]
         gram = np.block([[group.dot(a, b) for b in blocks] for a in blocks])
-        scale = np.sqrt(np.diag(gram))
-        if (scale == 0).any() or np.linalg.cond(gram / np.outer(scale, scale)) > 1e10:
+        if _collinear(gram):
             raise _PerModel("collinear")  # feols drops the variable; estimate names it in its error
         bread = np.linalg.inv(gram)
         beta = np.linalg.solve(gram, np.concatenate([group.dot(a, outcome).ravel() for a in blocks]))
