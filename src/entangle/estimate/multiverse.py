@@ -44,6 +44,9 @@ SHARED_DESIGNS = ("twfe", "dose", "event-study", "spillover")
 DEMEAN_TOL = 1e-6  # pyfixest's default (MapDemeaner.fixef_tol), so results match feols
 DEMEAN_MAXITER = 100_000
 COLLIN_TOL = 1e-9  # feols's default
+# S = T[x, y] − T[x, x]·β cancels digits when regressors are nearly collinear (cond² of the
+# correlation matrix ≈ digits lost); beyond this the scores are formed from residuals instead
+WELL_CONDITIONED = 1e3
 
 
 class _PerModel(Exception):
@@ -405,8 +408,9 @@ def _solver(group: _Group, plan: _Plan, columns: _Columns, uses: int = 1):
     products, and for CRV1 their within-cluster cross products T_g[a, b] = Σ_{i∈g} ã_i b̃_i. A spec
     then costs O(G·k²): the cluster scores are S_g = Σ_{i∈g} x̃_i ũ_i = T_g[x, y] − T_g[x, x]·β, so
     neither residuals nor scores are formed row by row. T[x, x] costs k²/2 passes over the rows, so
-    it is only worth it for regressors that ``uses`` ≥ k/2 specs share; otherwise (and for Conley,
-    which needs them) residuals and scores are formed directly."""
+    it is only worth it for regressors that ``uses`` ≥ k/2 specs share, and only accurate when they
+    are far from collinear; otherwise (and for Conley, which needs them) residuals and scores are
+    formed directly."""
     design_key = _design_key(plan)
     outcome = ("col", plan.columns["outcome"])
     controls = [("col", plan.columns[f"c{k}"]) for k in range(len(plan.spec.get("controls", ())))]
@@ -458,7 +462,9 @@ def _solver(group: _Group, plan: _Plan, columns: _Columns, uses: int = 1):
         else:
             _codes, n_clusters, fe_df, members = _cluster(group, plan.cluster, columns)
             cl = plan.cluster
-            if 2 * uses >= gram.shape[0]:
+            scale = np.sqrt(np.diag(gram))
+            conditioned = np.linalg.cond(gram / np.outer(scale, scale)) < WELL_CONDITIONED
+            if 2 * uses >= gram.shape[0] and conditioned:
                 # T[g, a, b] over the spec's columns, and T[g, a, y]
                 t_xx = np.concatenate(
                     [
