@@ -37,6 +37,7 @@ from entangle.estimate.data import FRAGILE_CLUSTERS, LAT, LON, MIN_CLUSTERS, Pan
 from entangle.estimate.inference.conley import conley_vcov
 from entangle.estimate.linear import SOLVER, DesignFit, fixed_effects, fixef_columns, user_formula
 from entangle.estimate.result import Estimate, Result
+from entangle.estimate.terms import materialize
 from entangle.estimate.timing import censored_units
 
 Spec = dict[str, Any]
@@ -67,21 +68,25 @@ class _Plan:
 
 
 def _materialize(frame: pd.DataFrame, specs: list[Spec]) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Formula terms (``log1p(l(x, 1))``...) as columns, once for the whole grid."""
-    try:
-        from entangle.estimate.terms import materialize
-    except ImportError:  # before formula terms exist every name is a column
-        return frame, {}
+    """Formula terms (``log1p(l(x, 1))``...) as columns, once for the whole grid. A bad term is
+    left as written: the per-model path reports it for the specs that use it."""
     by_unit: dict[tuple[str, str], list[str]] = {}
     for spec in specs:
         names = [spec["outcome"], spec["treatment"], *spec.get("controls", ())]
         by_unit.setdefault((spec.get("unit", "unit_id"), spec.get("time", "period")), []).extend(names)
     mapping: dict[str, str] = {}
     for (unit, time), names in by_unit.items():
+        names = list(dict.fromkeys(names))
         try:
-            frame, found = materialize(frame, list(dict.fromkeys(names)), unit=unit, period=time)
-        except EntangleError:
-            continue  # a bad term: the per-model path reports it for the specs that use it
+            frame, found = materialize(frame, names, unit=unit, period=time)
+        except EntangleError:  # find the bad ones, keep the rest
+            found = {}
+            for name in names:
+                try:
+                    frame, one = materialize(frame, [name], unit=unit, period=time)
+                except EntangleError:
+                    continue
+                found |= one
         mapping |= found
     return frame, mapping
 
