@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from entangle.errors import StudyError
+from entangle.registry.schema import InterventionKind, SiteType
 
 EventSource = Literal["ucdp", "acled", "csv"]
 DeploymentSource = Literal["geopko", "radpko", "csv"]
@@ -58,6 +59,16 @@ class Imprecision(_Model):
 
 class Exposure(_Model):
     radii_km: list[float] = Field(default_factory=lambda: [25.0, 50.0], min_length=1)
+    exclude_site_types: list[SiteType] = Field(
+        default_factory=list, description='site types left out of every exposure, e.g. ["hq"]'
+    )
+    interventions: list[str] = Field(
+        default_factory=list, description='named interventions with their own columns, e.g. ["minusma"]'
+    )
+    pairs: list[tuple[InterventionKind, InterventionKind]] = Field(
+        default_factory=list,
+        description='kind pairs with a co-presence column, e.g. [["peacekeeping", "private_military"]]',
+    )
 
     @field_validator("radii_km")
     @classmethod
@@ -67,13 +78,40 @@ class Exposure(_Model):
         return sorted(set(radii))
 
 
+class Deployments(_Model):
+    """How long a deployment map's row holds (docs/panel.md, "Deployment time rule")."""
+
+    rule: Literal["carry_forward", "map_month", "interpolate"] = "carry_forward"
+    max_gap_months: int = Field(default=12, ge=1, le=120)
+
+
+def _check_terms(names: list[str]) -> list[str]:
+    """Columns or formula terms (``log1p(l(x, 1))``); a bad term fails here, before any data loads."""
+    if any("(" in name or ")" in name for name in names):
+        from entangle.errors import EstimateError
+        from entangle.estimate.terms import parse
+
+        for name in names:
+            try:
+                parse(name)
+            except EstimateError as exc:
+                raise ValueError(str(exc)) from None
+    return names
+
+
 class Model(_Model):
     design: Literal["twfe", "event-study", "did", "dose", "spillover"]
     outcome: str
     treatment: str
     inference: Literal["cluster", "conley", "ri"] = "cluster"
+    family: Literal["linear", "poisson"] = "linear"
     controls: list[str] = Field(default_factory=list)
     options: dict[str, float | int | str | bool] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _terms(self) -> Model:
+        _check_terms([self.outcome, self.treatment, *self.controls])
+        return self
 
 
 class Grid(_Model):
@@ -91,6 +129,11 @@ class Grid(_Model):
         default_factory=lambda: ["exclude_censored"], description="left-censored onsets (event-study, did)"
     )
     inference: list[Literal["cluster", "conley"]] = Field(default_factory=lambda: ["cluster"])
+
+    @model_validator(mode="after")
+    def _terms(self) -> Grid:
+        _check_terms([*self.outcomes, *self.treatments])
+        return self
 
 
 class Report(_Model):
@@ -113,6 +156,7 @@ class Study(_Model):
     sources: Sources = Field(default_factory=Sources)
     imprecision: Imprecision = Field(default_factory=Imprecision)
     exposure: Exposure = Field(default_factory=Exposure)
+    deployments: Deployments = Field(default_factory=Deployments)
     models: list[Model] = Field(default_factory=list)
     grid: Grid | None = None
     report: Report = Field(default_factory=Report)

@@ -119,7 +119,10 @@ def test_fifty_random_specs_equal_per_model_fits(panel):
         assert (ours.n_obs, ours.n_units, ours.n_clusters) == (ref.n_obs, ref.n_units, ref.n_clusters)
         assert ours.warnings == ref.warnings and ours.formula == ref.formula
         assert ours.panel_hash == ref.panel_hash
-        assert (ours.outcome, ours.treatment) == (spec["outcome"], spec["treatment"])
+        assert (ours.outcome, ours.treatment) == (ref.outcome, ref.treatment)
+        assert ours.scale.keys() == ref.scale.keys()
+        for key, value in ref.scale.items():
+            assert ours.scale[key] == (pytest.approx(value, rel=1e-8) if isinstance(value, float) else value)
         if spec["design"] == "event-study":
             ours_test, ref_test = ours.extra["pretrend"], ref.extra["pretrend"]
             assert ours_test["terms"] == ref_test["terms"]

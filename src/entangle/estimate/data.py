@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from entangle.errors import EstimateError, InputError
 MIN_CLUSTERS = 10  # below this, clustered errors are not a usable approximation at all
 FRAGILE_CLUSTERS = 30  # below this, they are usable but known to over-reject
 LAT, LON = "unit_lat", "unit_lon"
+MAX_ABS_VALUE = 1e100  # beyond this, sums of squares over a panel overflow float64
 
 
 @dataclass
@@ -42,9 +44,16 @@ class Panel:
     lat: np.ndarray | None  # per unit (indexed by unit_code), when the panel has coordinates
     lon: np.ndarray | None
     columns: dict[str, np.ndarray]  # extra columns asked for by a design (e.g. a feasibility flag)
-    panel_hash: str
+    digest: _Digest | str  # see panel_hash
     warnings: list[str] = field(default_factory=list)
     synthetic: bool = False
+
+    @property
+    def panel_hash(self) -> str:
+        """SHA-256 of y, d, controls, unit and period codes in row order (docs/estimation.md)."""
+        if not isinstance(self.digest, str):
+            self.digest = self.digest.result()
+        return self.digest
 
     @property
     def n_obs(self) -> int:
@@ -72,13 +81,14 @@ class Panel:
         out[self.unit_code, self.period_code] = values
         return out
 
-    def frame(self) -> pd.DataFrame:
-        """A working frame with safe column names: y, c0.., unit, period (and cluster) codes."""
+    def frame(self, more: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+        """A working frame with safe column names: y, c0.., unit, period (and cluster) codes, plus
+        ``more`` (e.g. regressors and extra fixed effects)."""
         data = {"y": self.y, "unit": self.unit_code, "period": self.period_code}
         data |= {f"c{k}": self.x[:, k] for k in range(self.x.shape[1])}
         if self.cluster != self.unit:
             data["cluster"] = self.cluster_code
-        return pd.DataFrame(data, copy=False)
+        return pd.DataFrame(data | (more or {}), copy=False)
 
 
 def read_panel(path: str | Path) -> tuple[pd.DataFrame, dict]:
@@ -130,6 +140,24 @@ def _hash(arrays: list[np.ndarray]) -> str:
     return digest.hexdigest()
 
 
+class _Digest:
+    """SHA-256 of the model's arrays, computed on a thread while the model is fitted (hashlib
+    releases the GIL; on 5M rows the hash is ~0.1 s a fit need not wait for). A plain thread,
+    not a pool, so a forked worker never waits on a pool thread that did not survive the fork."""
+
+    def __init__(self, arrays: list[np.ndarray]) -> None:
+        self._value = ""
+        self._thread = threading.Thread(target=self._run, args=(arrays,), daemon=True)
+        self._thread.start()
+
+    def _run(self, arrays: list[np.ndarray]) -> None:
+        self._value = _hash(arrays)
+
+    def result(self) -> str:
+        self._thread.join()
+        return self._value
+
+
 def _check_collinear(d: np.ndarray, x: np.ndarray, names: tuple[str, ...], treatment: str) -> None:
     """Controls that are constant, duplicate each other or duplicate the treatment cannot be estimated."""
     cols = np.column_stack([np.ones(len(d)), d, x])
@@ -145,6 +173,25 @@ def _check_collinear(d: np.ndarray, x: np.ndarray, names: tuple[str, ...], treat
             )
 
 
+def _check_values(name: str, role: str, values: np.ndarray) -> None:
+    """Infinite or astronomically large values cannot be demeaned; say which column and how many."""
+    huge = np.abs(values) > MAX_ABS_VALUE  # one pass over the column; NaN is not huge, inf is
+    if not huge.any():
+        return
+    bad = np.isinf(values)
+    if bad.any():
+        raise EstimateError(
+            f"--{role} {name}",
+            f"{int(bad.sum())} infinite values",
+            "replace them (e.g. missing) or transform the column (log1p, asinh)",
+        )
+    raise EstimateError(
+        f"--{role} {name}",
+        f"{int(huge.sum())} values beyond ±{MAX_ABS_VALUE:g}, too large to estimate with",
+        "rescale the column or transform it (log1p, asinh)",
+    )
+
+
 def prepare(
     df: pd.DataFrame,
     outcome: str,
@@ -153,29 +200,49 @@ def prepare(
     time: str = "period",
     cluster: str | None = None,
     controls: tuple[str, ...] | list[str] = (),
-    lag: int = 0,
     need_coordinates: bool = False,
     extra_columns: tuple[str, ...] = (),
     synthetic: bool = False,
 ) -> Panel:
-    """Validate ``df`` for one model and return it as arrays (see ``Panel``)."""
+    """Validate ``df`` for one model and return it as arrays (see ``Panel``).
+
+    Column names may be formula terms already materialized (``estimate.terms``), e.g. ``l(x, 1)``.
+    """
     controls = tuple(controls)
     cluster = cluster or unit
+    if outcome == treatment or outcome in controls:
+        raise EstimateError(
+            f"--outcome {outcome}",
+            "is also the treatment" if outcome == treatment else "is also a control",
+            "a model cannot explain a column by itself",
+        )
+    if treatment in controls:
+        raise EstimateError(f"--controls {treatment}", "is the treatment", "drop it from --controls")
     y_raw = _numeric(_require_column(df, outcome, "outcome"), "outcome")
     d_raw = _numeric(_require_column(df, treatment, "treatment"), "treatment")
     unit_s = _require_column(df, unit, "unit")
     time_s = _require_column(df, time, "time")
     cluster_s = _require_column(df, cluster, "cluster")
     x_cols = [_numeric(_require_column(df, c, "controls"), "controls") for c in controls]
+    for name, role, values in [(outcome, "outcome", y_raw), (treatment, "treatment", d_raw)] + [
+        (c, "controls", v) for c, v in zip(controls, x_cols, strict=True)
+    ]:
+        _check_values(name, role, values)
     x_raw = np.column_stack(x_cols) if x_cols else np.empty((len(df), 0))
     extras = {c: _require_column(df, c, "option").to_numpy() for c in extra_columns}
     warnings: list[str] = []
 
-    keep = ~(np.isnan(y_raw) | np.isnan(d_raw) | unit_s.isna().to_numpy() | time_s.isna().to_numpy())
-    if controls:
-        keep &= ~np.isnan(x_raw).any(axis=1)
+    missing = {outcome: np.isnan(y_raw), treatment: np.isnan(d_raw)}
+    missing |= {c: np.isnan(v) for c, v in zip(controls, x_cols, strict=True)}
+    keep = ~(unit_s.isna().to_numpy() | time_s.isna().to_numpy())
+    for flags in missing.values():
+        keep &= ~flags
     if not keep.all():
-        warnings.append(f"dropped {int((~keep).sum())} rows with missing values in the model's columns")
+        counts = ", ".join(f"{name} {int(m.sum())}" for name, m in missing.items() if m.any())
+        warnings.append(
+            f"dropped {int((~keep).sum())} rows with missing values in the model's columns"
+            + (f" ({counts})" if counts else "")
+        )
     if not keep.any():
         raise EstimateError(f"--outcome {outcome}", "every row has a missing value", "check the panel")
     all_rows = keep.all()
@@ -203,35 +270,7 @@ def prepare(
         )
     y, d, x = sel(y_raw), sel(d_raw), sel(x_raw)
 
-    if lag:
-        full = np.full((n_units, n_periods), np.nan)
-        full[unit_code, period_code] = d
-        source = period_code - lag
-        inside = (source >= 0) & (source < n_periods)
-        lagged = np.where(inside, full[unit_code, np.clip(source, 0, n_periods - 1)], np.nan)
-        ok = ~np.isnan(lagged)
-        warnings.append(
-            f"treatment lagged {lag} {'period' if lag == 1 else 'periods'}; "
-            f"{int((~ok).sum())} rows without a lagged value dropped"
-        )
-        keep_idx = np.flatnonzero(keep)[ok] if not all_rows else np.flatnonzero(ok)
-        panel = prepare(
-            df.iloc[keep_idx].assign(**{treatment: lagged[ok]}),
-            outcome,
-            treatment,
-            unit,
-            time,
-            cluster,
-            controls,
-            0,
-            need_coordinates,
-            extra_columns,
-            synthetic,
-        )
-        panel.warnings[:0] = warnings
-        return panel
-
-    if np.nanmin(d) == np.nanmax(d):
+    if d.min() == d.max():  # rows with missing values are gone
         raise EstimateError(
             f"--treatment {treatment}",
             f"never varies (always {d[0]:g})",
@@ -278,7 +317,7 @@ def prepare(
                 f"columns {LAT}/{LON}", "missing or out-of-range coordinates", "fix the panel"
             )
 
-    digest = _hash([y, d, x, unit_code, period_code])
+    digest = _Digest([y, d, x, unit_code, period_code])
     return Panel(
         outcome=outcome,
         treatment=treatment,
@@ -296,7 +335,7 @@ def prepare(
         lat=lat,
         lon=lon,
         columns={c: sel(v) for c, v in extras.items()},
-        panel_hash=digest,
+        digest=digest,
         warnings=warnings,
         synthetic=synthetic,
     )

@@ -36,9 +36,10 @@ def spec_from_model(model) -> Spec:
         "outcome": model.outcome,
         "treatment": model.treatment,
         "inference": model.inference,
+        "family": model.family,
         "controls": list(model.controls),
         "options": options,
-        "strict": True,
+        "strict": False,  # a model that cannot be estimated is listed with its reason; the rest still run
     }
 
 
@@ -68,8 +69,6 @@ def expand_grid(grid) -> list[Spec]:
     for design, family, outcome, treatment, controls, radius, lag, sample, estimator, inference in dims:
         own = DESIGNS[design].OPTIONS if design in DESIGNS else {}
         options: dict[str, Any] = {"lag": lag} if lag else {}
-        if family != "linear":
-            options["family"] = family
         if estimator is not None and "estimator" in own:
             options["estimator"] = estimator
         if "censored_onsets" in own and sample == "keep_censored":
@@ -79,6 +78,7 @@ def expand_grid(grid) -> list[Spec]:
             "outcome": _fill(outcome, radius),
             "treatment": _fill(treatment, radius),
             "inference": inference,
+            "family": family,
             "controls": [_fill(c, radius) for c in controls],
             "options": options,
             "strict": False,
@@ -114,6 +114,7 @@ def run_one(frame: pd.DataFrame, spec: Spec, metadata: dict | None = None) -> Re
             spec["treatment"],
             controls=tuple(spec.get("controls", ())),
             inference=spec.get("inference", "cluster"),
+            family=spec.get("family", "linear"),
             metadata=metadata,
             **kwargs,
             **spec.get("options", {}),

@@ -244,7 +244,7 @@ def _evaluate(term: Term, frame: pd.DataFrame, shifter, expr: str) -> np.ndarray
     if created.any():
         raise _bad(
             expr,
-            f"{term.func}() is undefined for {int(created.sum())} values (<= -1)",
+            f"{term.func}() is undefined for {int(created.sum())} values below -1",
             "log1p needs values > -1; asinh takes any value",
         )
     return out
