@@ -42,6 +42,7 @@ EVENT_COLUMNS: dict[str, str] = {
     "actor1_rule": "INTEGER",  # actor_map rule that mapped actor1 (NULL: no rule matched)
     "actor2_rule": "INTEGER",
     "line": "BIGINT",  # line of the record in its file
+    "location": "VARCHAR",  # ACLED location (place name); NULL for other sources
 }
 
 SITE_COLUMNS: dict[str, str] = {
