@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from entangle.registry import Registry
 from entangle.study import Study
@@ -22,9 +23,13 @@ SITE_FIELDS = ("site_id", "name", "intervention_id", "kind", "lat", "lon", "star
 
 @dataclasses.dataclass(frozen=True)
 class Inputs:
-    events: pd.DataFrame  # the store's events table
+    events_table: pa.Table  # the store's events table
     sites: pd.DataFrame  # SITE_FIELDS; start/end as datetime64, NaT end = still active
     registry: Registry
+
+    @property
+    def events(self) -> pd.DataFrame:
+        return self.events_table.to_pandas()
 
 
 def study_registry(study: Study) -> Registry:
@@ -70,7 +75,7 @@ def read_store(path: str | Path, registry: Registry) -> Inputs:
     from entangle.store import open_store
 
     with open_store(path, read_only=True) as store:
-        events = store.table("events").to_pandas()
+        events = store.table("events")
         loaded = store.table("sites").to_pandas()
     return Inputs(events, site_frame(registry, loaded), registry)
 
