@@ -13,7 +13,10 @@ Treatment for unit u (absorbing, the form ``estimate/did.py`` reads):
 Sites are spells (``profile.site_spells``: snapshots of one place joined, registry and deployment
 files together). "Within r km of the unit" follows the panel: from the polygon for admin units
 (0 inside, km to the boundary outside), from the centroid otherwise. ``min_km`` makes the zone a
-ring (min_km, radius_km]: a site that opens just outside the near zone, for displacement.
+ring (min_km, radius_km]: a site that opens just outside the near zone, for displacement; units in
+the inner disc then leave the design. ``buffer_km`` (> radius_km) leaves out untreated units that
+ever had a site within ``buffer_km``: if harm is displaced from near a camp to the next band, those
+units are not a clean comparison (the displacement world in tests/mechanisms shows the bias).
 Estimation is ``entangle.estimate.estimate(design="did", event=True)``: Callaway-Sant'Anna
 (``estimator=cs``, default) or the imputation estimator (``estimator=imputation``).
 """
@@ -80,6 +83,7 @@ def add_treatment(
     min_km: float = 0.0,
     geoms=None,
     unit_order=None,
+    buffer_km: float = 0.0,
 ) -> tuple[pd.DataFrame, str]:
     """The panel rows that enter the design, with the treatment column added (name returned).
 
@@ -95,6 +99,10 @@ def add_treatment(
     km = unit_site_km(units["unit_lat"].to_numpy(float), units["unit_lon"].to_numpy(float), spells, geoms)
     covered = coverage(km, spells, periods, ends, radius_km, min_km)
     d, enters = treatment(covered, change)
+    if min_km > 0:  # a ring design: units in the inner disc are neither treated nor comparable
+        enters &= ~coverage(km, spells, periods, ends, min_km).any(axis=1)
+    if buffer_km > radius_km:  # untreated units near a site may feel displaced harm: leave them out
+        enters &= d.any(axis=1) | ~coverage(km, spells, periods, ends, buffer_km).any(axis=1)
     column = treatment_column(change, of, radius_km)
     table = pd.DataFrame(
         {
@@ -136,7 +144,10 @@ def estimate_site_design(
         raise EstimateError("--design", f"unknown site design {design!r}", "site-opening or site-closure")
     options = dict(options or {})
     min_km = float(options.pop("min_km", 0.0))
-    data, column = add_treatment(frame, spells, CHANGES[design], of, radius_km, min_km, geoms, unit_order)
+    buffer_km = float(options.pop("buffer_km", 0.0))
+    data, column = add_treatment(
+        frame, spells, CHANGES[design], of, radius_km, min_km, geoms, unit_order, buffer_km
+    )
     treated_units = data.loc[data[column] > 0, "unit_id"].nunique()
     if treated_units == 0:
         raise EstimateError(
@@ -150,6 +161,7 @@ def estimate_site_design(
         "of": of,
         "radius_km": radius_km,
         "min_km": min_km,
+        "buffer_km": buffer_km,
         "treated_units": int(treated_units),
         "units": int(data["unit_id"].nunique()),
         "spells": int(len(spells)),
