@@ -65,7 +65,9 @@ def _records(result, tie_id: str) -> pd.DataFrame:
         ("minusma_g5s_jf_intelligence_sharing", G5, "2020-07", "2020-10"),
     ],
 )
-def test_monthly_counts_match_an_independent_count(result, acled_csv, tie_id, pattern, first_active, last_active):
+def test_monthly_counts_match_an_independent_count(
+    result, acled_csv, tie_id, pattern, first_active, last_active
+):
     got = _records(result, tie_id)
     want = _independent(acled_csv, pattern)
     assert list(got.index) == list(want.index)  # every month of the study, zeros included
@@ -114,10 +116,14 @@ def test_record_fields_and_nearest_provider_site(result):
         # haversine, written here
         lat1, lon1 = np.radians(detail["lat"]), np.radians(detail["lon"])
         km = [
-            2 * 6371.0088 * np.arcsin(np.sqrt(
-                np.sin((np.radians(s.lat) - lat1) / 2) ** 2
-                + np.cos(lat1) * np.cos(np.radians(s.lat)) * np.sin((np.radians(s.lon) - lon1) / 2) ** 2
-            ))
+            2
+            * 6371.0088
+            * np.arcsin(
+                np.sqrt(
+                    np.sin((np.radians(s.lat) - lat1) / 2) ** 2
+                    + np.cos(lat1) * np.cos(np.radians(s.lat)) * np.sin((np.radians(s.lon) - lon1) / 2) ** 2
+                )
+            )
             for s in active
         ]
         k = int(np.argmin(km))

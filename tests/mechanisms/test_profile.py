@@ -40,8 +40,12 @@ def test_conservation_on_the_shared_study(shared_data, acled_store, acled_csv):
     want = panel.groupby("year")["civilian_fatalities"].sum()
     assert got.to_dict() == pytest.approx(want.to_dict())
     for category in CATEGORIES:
-        mine = profile[profile["perpetrator_category"] == category].groupby("year")["civilian_fatalities"].sum()
-        assert mine.to_dict() == pytest.approx(panel.groupby("year")[f"civilian_fatalities_{category}"].sum().to_dict())
+        mine = (
+            profile[profile["perpetrator_category"] == category].groupby("year")["civilian_fatalities"].sum()
+        )
+        assert mine.to_dict() == pytest.approx(
+            panel.groupby("year")[f"civilian_fatalities_{category}"].sum().to_dict()
+        )
     # events: civilian-targeting events the panel keeps (geo_precision <= 2), counted from the CSV
     vac = acled_csv["event_type"] == "Violence against civilians"
     aimed = (acled_csv["inter2"] == 7) & acled_csv["event_type"].isin(["Explosions/Remote violence", "Riots"])
@@ -92,7 +96,13 @@ def square(tmp_path):
     ring = [[-2, -1], [4, -1], [4, 1], [-2, 1], [-2, -1]]
     doc = {
         "type": "FeatureCollection",
-        "features": [{"type": "Feature", "properties": {"id": "sq"}, "geometry": {"type": "Polygon", "coordinates": [ring]}}],
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"id": "sq"},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        ],
     }
     path = tmp_path / "square.geojson"
     path.write_text(json.dumps(doc))
@@ -126,7 +136,9 @@ def test_known_distances_by_hand(square):
     assert militia["civilian_fatalities"].sum() == 7
     # other bands
     wider = distance_profile(_events(rows), _sites(site), registry, spec, "minusma", [0, 20, 100])
-    assert wider.groupby("band")["civilian_fatalities"].sum().loc[["0-20 km", "20-100 km", "> 100 km"]].tolist() == [6, 9, 6]
+    assert wider.groupby("band")["civilian_fatalities"].sum().loc[
+        ["0-20 km", "20-100 km", "> 100 km"]
+    ].tolist() == [6, 9, 6]
 
 
 def test_displacement_around_an_opening(square):
@@ -150,7 +162,14 @@ def test_bad_bands_and_unknown_targets():
             check_edges(bad)
     with pytest.raises(InputError):
         parse_edges("0,ten")
-    assert band_index(np.array([0, 10, 10.01, 100, 101, np.nan]), [0, 10, 25, 50, 100]).tolist() == [0, 0, 1, 3, 4, -1]
+    assert band_index(np.array([0, 10, 10.01, 100, 101, np.nan]), [0, 10, 25, 50, 100]).tolist() == [
+        0,
+        0,
+        1,
+        3,
+        4,
+        -1,
+    ]
     from entangle.mechanisms.profile import select_sites
 
     with pytest.raises(InputError, match="neither an intervention"):

@@ -131,7 +131,9 @@ def register(app: typer.Typer) -> None:
                 inputs.events_table, inputs.sites, inputs.registry, panel_spec, target, edges, window_months
             )
         else:
-            table = distance_profile(inputs.events_table, inputs.sites, inputs.registry, panel_spec, target, edges)
+            table = distance_profile(
+                inputs.events_table, inputs.sites, inputs.registry, panel_spec, target, edges
+            )
         if fmt == Format.json:
             text = table.to_json(orient="records", indent=2) + "\n"
         elif fmt == Format.csv:
@@ -139,7 +141,9 @@ def register(app: typer.Typer) -> None:
         else:
             keys = ["change", "side", "band"] if changes else ["year", "band"]
             values = (
-                ["events_per_month", "civilian_fatalities_per_month"] if changes else ["events", "civilian_fatalities"]
+                ["events_per_month", "civilian_fatalities_per_month"]
+                if changes
+                else ["events", "civilian_fatalities"]
             )
             summary = table.groupby(keys, sort=False)[values].agg("mean" if changes else "sum").round(2)
             text = f"civilian harm by distance from the nearest active {target} site\n{summary.to_string()}\n"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from entangle.errors import InputError
@@ -16,7 +18,7 @@ def check_edges(edges: list[float] | tuple[float, ...]) -> list[float]:
         raise ValueError("give at least one band edge, e.g. [0, 10, 25, 50, 100]")
     if values[0] != 0:
         raise ValueError(f"bands start at 0 km, not {values[0]:g}")
-    for lo, hi in zip(values, values[1:], strict=False):
+    for lo, hi in itertools.pairwise(values):
         if hi <= lo:
             raise ValueError(f"band edges must increase: {hi:g} follows {lo:g} (bands overlap or are empty)")
     return values
@@ -36,7 +38,7 @@ def parse_edges(text: str, where: str = "--bands") -> list[float]:
 
 def band_labels(edges: list[float]) -> list[str]:
     """'0-10 km', ..., '> 100 km'."""
-    labels = [f"{lo:g}-{hi:g} km" for lo, hi in zip(edges, edges[1:], strict=False)]
+    labels = [f"{lo:g}-{hi:g} km" for lo, hi in itertools.pairwise(edges)]
     return [*labels, f"> {edges[-1]:g} km"]
 
 

@@ -187,12 +187,16 @@ def _largest(group: pd.DataFrame) -> dict[str, Any] | None:
     }
 
 
-def _nearest_site(sites: pd.DataFrame, month: pd.Period, lat: float, lon: float) -> tuple[str | None, float | None]:
+def _nearest_site(
+    sites: pd.DataFrame, month: pd.Period, lat: float, lon: float
+) -> tuple[str | None, float | None]:
     first, last = month.start_time, month.end_time.normalize()
     active = sites[(sites["start"] <= last) & (sites["end"].isna() | (sites["end"] >= first))]
     if active.empty or lat is None or lon is None:
         return None, None
-    km, index = nearest_km(np.array([lat]), np.array([lon]), active["lat"].to_numpy(), active["lon"].to_numpy())
+    km, index = nearest_km(
+        np.array([lat]), np.array([lon]), active["lat"].to_numpy(), active["lon"].to_numpy()
+    )
     return str(active["name"].iloc[int(index[0])]), round(float(km[0]), 1)
 
 
@@ -322,9 +326,9 @@ def monitor(
                     "tie_type": tie.type,
                     "period": str(month),
                     "tie_active": bool(active[k]),
-                    "events": int(len(mine)),
+                    "events": len(mine),
                     "civilian_fatalities": int(mine["civilian_fatalities"].sum()),
-                    "assoc_events": int(len(theirs)),
+                    "assoc_events": len(theirs),
                     "assoc_civilian_fatalities": int(theirs["civilian_fatalities"].sum()),
                     "largest_event": largest,
                     "nearest_provider_site": site,

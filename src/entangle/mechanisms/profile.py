@@ -67,7 +67,9 @@ def panel_events(events: pa.Table, spec: PanelSpec, registry: Registry) -> tuple
             "w": assigned.column("w").to_numpy(),
             "lat": pick.column("lat").to_numpy(zero_copy_only=False),
             "lon": pick.column("lon").to_numpy(zero_copy_only=False),
-            "target_civilians": pick.column("target_civilians").fill_null(False).to_numpy(zero_copy_only=False),
+            "target_civilians": pick.column("target_civilians")
+            .fill_null(False)
+            .to_numpy(zero_copy_only=False),
             "civilian_fatalities": assigned.column("civilian_fatalities").to_numpy(),
             "perpetrator_category": np.array(CATEGORIES, dtype=object)[
                 assigned.column("perpetrator_category").to_numpy()
@@ -83,7 +85,9 @@ def _period_bounds(starts: np.ndarray, period: str) -> tuple[np.ndarray, np.ndar
     return first, ends - np.timedelta64(1, "D")
 
 
-def nearest_active_km(frame: pd.DataFrame, starts: np.ndarray, period: str, sites: pd.DataFrame) -> np.ndarray:
+def nearest_active_km(
+    frame: pd.DataFrame, starts: np.ndarray, period: str, sites: pd.DataFrame
+) -> np.ndarray:
     """For each event share, km to the nearest site active in its period (NaN: none active)."""
     first, last = _period_bounds(starts, period)
     s_start = sites["start"].to_numpy(dtype="datetime64[D]")
@@ -129,7 +133,8 @@ def distance_profile(
     frame["civilian_fatalities"] = frame["w"] * frame["civilian_fatalities"]
     years = sorted(set(starts.astype("datetime64[Y]").astype(int) + 1970))
     full = pd.MultiIndex.from_product(
-        [years, [*band_labels(edges), NO_SITE], list(CATEGORIES)], names=["year", "band", "perpetrator_category"]
+        [years, [*band_labels(edges), NO_SITE], list(CATEGORIES)],
+        names=["year", "band", "perpetrator_category"],
     )
     table = (
         frame.groupby(["year", "band", "perpetrator_category"])[["events", "civilian_fatalities"]]
@@ -153,8 +158,10 @@ def site_spells(sites: pd.DataFrame, merge_km: float = 5.0, max_gap_days: int = 
         for lat, lon, name in zip(group["lat"], group["lon"], group["name"], strict=True):
             if places:
                 km = great_circle_km(
-                    np.full(len(places), lat), np.full(len(places), lon),
-                    np.array([p[0] for p in places]), np.array([p[1] for p in places]),
+                    np.full(len(places), lat),
+                    np.full(len(places), lon),
+                    np.array([p[0] for p in places]),
+                    np.array([p[1] for p in places]),
                 )
                 j = int(np.argmin(km))
                 if km[j] <= merge_km:
@@ -202,12 +209,16 @@ def site_changes(
         for change, day in (("opening", spell.start), ("closure", spell.end)):
             if pd.isna(day):
                 continue
-            at = np.datetime64(pd.Timestamp(day), "M") + (np.timedelta64(1, "M") if change == "closure" else 0)
+            at = np.datetime64(pd.Timestamp(day), "M") + (
+                np.timedelta64(1, "M") if change == "closure" else 0
+            )
             if at - window_months < lo or at + window_months - 1 > hi:
                 continue  # the window does not fit in the study
             km = great_circle_km(
-                frame["lat"].to_numpy(), frame["lon"].to_numpy(),
-                np.full(len(frame), spell.lat), np.full(len(frame), spell.lon),
+                frame["lat"].to_numpy(),
+                frame["lon"].to_numpy(),
+                np.full(len(frame), spell.lat),
+                np.full(len(frame), spell.lon),
             )
             band = band_index(km, edges)
             for side, (a, b) in (("before", (at - window_months, at)), ("after", (at, at + window_months))):
@@ -233,6 +244,14 @@ def site_changes(
                     )
     return pd.DataFrame(
         rows,
-        columns=["intervention_id", "site", "change", "month", "side", "band", "events_per_month",
-                 "civilian_fatalities_per_month"],
+        columns=[
+            "intervention_id",
+            "site",
+            "change",
+            "month",
+            "side",
+            "band",
+            "events_per_month",
+            "civilian_fatalities_per_month",
+        ],
     )

@@ -19,7 +19,9 @@ def monthly_series(panel: pd.DataFrame, radius_km: float) -> pd.DataFrame:
     needed = ["period", "attacks_on_peacekeepers", "civilian_fatalities", present, ent]
     missing = [c for c in needed if c not in panel.columns]
     if missing:
-        raise InputError("panel", f"missing column(s) {', '.join(missing)}", f"build it with radius {radius_km:g} km")
+        raise InputError(
+            "panel", f"missing column(s) {', '.join(missing)}", f"build it with radius {radius_km:g} km"
+        )
     near = panel[present] > 0
     frame = pd.DataFrame(
         {

@@ -43,13 +43,19 @@ def unit_site_km(unit_lat: np.ndarray, unit_lon: np.ndarray, spells: pd.DataFram
         return polygon_point_km(geoms, spells["lat"].to_numpy(float), spells["lon"].to_numpy(float))
     n, m = len(unit_lat), len(spells)
     return great_circle_km(
-        np.repeat(unit_lat, m), np.repeat(unit_lon, m),
-        np.tile(spells["lat"].to_numpy(float), n), np.tile(spells["lon"].to_numpy(float), n),
+        np.repeat(unit_lat, m),
+        np.repeat(unit_lon, m),
+        np.tile(spells["lat"].to_numpy(float), n),
+        np.tile(spells["lon"].to_numpy(float), n),
     ).reshape(n, m)
 
 
 def coverage(
-    site_km: np.ndarray, spells: pd.DataFrame, starts: np.ndarray, ends: np.ndarray, radius_km: float,
+    site_km: np.ndarray,
+    spells: pd.DataFrame,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    radius_km: float,
     min_km: float = 0.0,
 ) -> np.ndarray:
     """(units × periods) True where a spell within (min_km, radius_km] is active in the period."""
@@ -122,7 +128,9 @@ def add_treatment(
 def _period_end(last: np.datetime64, periods: np.ndarray) -> np.datetime64:
     step = periods[1] - periods[0] if len(periods) > 1 else np.timedelta64(30, "D")
     months = max(1, round(step.astype(int) / 30.4))
-    return (last.astype("datetime64[M]") + np.timedelta64(months, "M")).astype("datetime64[D]") - np.timedelta64(1, "D")
+    return (last.astype("datetime64[M]") + np.timedelta64(months, "M")).astype(
+        "datetime64[D]"
+    ) - np.timedelta64(1, "D")
 
 
 def estimate_site_design(
@@ -164,7 +172,7 @@ def estimate_site_design(
         "buffer_km": buffer_km,
         "treated_units": int(treated_units),
         "units": int(data["unit_id"].nunique()),
-        "spells": int(len(spells)),
+        "spells": len(spells),
     }
     result.design = design
     return result
