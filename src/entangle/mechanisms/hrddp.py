@@ -200,24 +200,43 @@ def _nearest_site(
     return str(active["name"].iloc[int(index[0])]), round(float(km[0]), 1)
 
 
-def _conditioning(registry: Registry, provider: str, span: tuple[dt.date, dt.date | None]) -> list[dict]:
-    """The provider's mandates in force during the tie, and whether each carries human-rights terms."""
+def _conditioning(registry: Registry, tie: Tie, span: tuple[dt.date, dt.date | None]) -> list[dict]:
+    """The provider's mandates in force during the tie and what they say about support to the
+    recipient: a ``support_to_partner`` term naming it (with its conditions), the ``hrddp``
+    provision, a general ``human_rights`` provision."""
     lo, hi = span
     out = []
     for m in registry.mandates:
-        if m.intervention_id != provider:
+        if m.intervention_id != tie.source_id:
             continue
         if m.in_force_from <= (hi or dt.date.max) and (m.in_force_to is None or m.in_force_to >= lo):
+            terms = [t for t in m.provision_terms if t.provision == "support_to_partner"]
+            named = [t for t in terms if t.recipient == tie.target_id]
             out.append(
                 {
                     "document": m.document,
                     "in_force_from": m.in_force_from.isoformat(),
                     "in_force_to": m.in_force_to.isoformat() if m.in_force_to else None,
+                    "support_to_recipient": bool(named),
+                    "conditions": sorted({c for t in named for c in t.conditions}),
+                    "hrddp": "hrddp" in m.provisions or any("hrddp" in t.conditions for t in named),
                     "human_rights": "human_rights" in m.provisions,
-                    "support_to_partner": "support_to_partner" in m.provisions,
                 }
             )
     return out
+
+
+def _conditioned_months(mandates: list[dict], months: pd.PeriodIndex, active: np.ndarray) -> int:
+    """Months of the active tie covered by a mandate in force with the HRDDP as a provision."""
+    covered = np.zeros(len(months), dtype=bool)
+    for m in mandates:
+        if m["hrddp"]:
+            span = (
+                dt.date.fromisoformat(m["in_force_from"]),
+                dt.date.fromisoformat(m["in_force_to"]) if m["in_force_to"] else None,
+            )
+            covered |= _active_months(span, months)
+    return int((covered & active).sum())
 
 
 def _phase(active: np.ndarray) -> np.ndarray:
@@ -229,8 +248,11 @@ def _phase(active: np.ndarray) -> np.ndarray:
     return np.where(idx < first, "before", np.where(idx > last, "after", "during")).astype(object)
 
 
-def _summary(tie: Tie, span, records: list[dict], registry: Registry) -> dict[str, Any]:
-    phases = _phase(np.array([r["tie_active"] for r in records], dtype=bool))
+def _summary(
+    tie: Tie, span, records: list[dict], registry: Registry, months: pd.PeriodIndex
+) -> dict[str, Any]:
+    active = np.array([r["tie_active"] for r in records], dtype=bool)
+    phases = _phase(active)
     parts = {}
     for phase in ("before", "during", "after"):
         chosen = [r for r, p in zip(records, phases, strict=True) if p == phase]
@@ -247,7 +269,7 @@ def _summary(tie: Tie, span, records: list[dict], registry: Registry) -> dict[st
             "assoc_civilian_fatalities": sum(r["assoc_civilian_fatalities"] for r in chosen),
             "flagged_months": sum(1 for r in chosen if r["flags"]),
         }
-    mandates = _conditioning(registry, tie.source_id, span) if span else []
+    mandates = _conditioning(registry, tie, span) if span else []
     return {
         "tie_id": tie.id,
         "provider": tie.source_id,
@@ -257,7 +279,15 @@ def _summary(tie: Tie, span, records: list[dict], registry: Registry) -> dict[st
         "end": span[1].isoformat() if span and span[1] else None,
         "sources": [s.ref for s in tie.sources],
         "mandates": mandates,
-        "conditioned": any(m["human_rights"] for m in mandates),
+        # "hrddp": a mandate in force names the HRDDP; "human_rights": only general human-rights terms
+        "conditioned": (
+            "hrddp"
+            if any(m["hrddp"] for m in mandates)
+            else "human_rights"
+            if any(m["human_rights"] for m in mandates)
+            else "none"
+        ),
+        "hrddp_months": _conditioned_months(mandates, months, active),
         **parts,
     }
 
@@ -336,7 +366,7 @@ def monitor(
                     "flags": flags,
                 }
             )
-        summaries.append(_summary(tie, span, tie_records, registry))
+        summaries.append(_summary(tie, span, tie_records, registry, months))
         records += tie_records
     return Monitor(thresholds, start, end, summaries, records, details=details)
 
