@@ -219,7 +219,9 @@ def _conditioning(registry: Registry, tie: Tie, span: tuple[dt.date, dt.date | N
                     "in_force_to": m.in_force_to.isoformat() if m.in_force_to else None,
                     "support_to_recipient": bool(named),
                     "conditions": sorted({c for t in named for c in t.conditions}),
-                    "hrddp": "hrddp" in m.provisions or any("hrddp" in t.conditions for t in named),
+                    # a plain `hrddp` provision covers all support; a term covers its recipient only
+                    "hrddp": any("hrddp" in t.conditions for t in named)
+                    or ("hrddp" in m.provisions and not any("hrddp" in t.conditions for t in terms)),
                     "human_rights": "human_rights" in m.provisions,
                 }
             )
