@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from entangle.errors import StudyError
+from entangle.registry.schema import SiteType
 
 EventSource = Literal["ucdp", "acled", "csv"]
 DeploymentSource = Literal["geopko", "radpko", "csv"]
@@ -58,6 +59,9 @@ class Imprecision(_Model):
 
 class Exposure(_Model):
     radii_km: list[float] = Field(default_factory=lambda: [25.0, 50.0], min_length=1)
+    exclude_site_types: list[SiteType] = Field(
+        default_factory=list, description='site types left out of every exposure, e.g. ["hq"]'
+    )
 
     @field_validator("radii_km")
     @classmethod
@@ -124,8 +128,16 @@ class Grid(_Model):
 
     designs: list[str] = Field(min_length=1)
     outcomes: list[str] = Field(min_length=1)
-    treatments: list[str] = Field(min_length=1)
+    treatments: list[str] = Field(min_length=1, description="'{r}' in a name is filled from radii")
     lags: list[int] = Field(default_factory=lambda: [0])
+    controls: list[list[str]] = Field(default_factory=lambda: [[]], description="control sets")
+    radii: list[float] = Field(default_factory=list, description="km, fills '{r}' in column names")
+    families: list[str] = Field(default_factory=lambda: ["linear"])
+    estimators: list[str] = Field(default_factory=list, description="event-study/did estimators")
+    samples: list[Literal["exclude_censored", "keep_censored"]] = Field(
+        default_factory=lambda: ["exclude_censored"], description="left-censored onsets (event-study, did)"
+    )
+    inference: list[Literal["cluster", "conley"]] = Field(default_factory=lambda: ["cluster"])
 
 
 class Report(_Model):

@@ -80,9 +80,14 @@ def test_event_study_and_did_term_names(cli, panel_path):
         "json",
     )
     assert code == 0
-    terms = [e["term"] for e in json.loads(out)[0]["estimates"]]
-    assert terms == ["e=-3", "e=-2", "e=0", "e=1", "e=2"]
-    assert 0 <= json.loads(out)[0]["extra"]["pretrend"]["p_value"] <= 1
+    result = json.loads(out)[0]
+    # default: the imputation estimator; leads from BJS's pre-trend regression, so no omitted e=-1
+    assert [e["term"] for e in result["estimates"]] == ["e=-3", "e=-2", "e=-1", "e=0", "e=1", "e=2"]
+    assert [e["label"] for e in result["extra"]["event_time"]] == ["−3", "−2", "−1", "0", "1", "≥2"]
+    twfe = result["extra"]["comparison"]
+    assert [e["term"] for e in twfe["estimates"]] == ["e=-3", "e=-2", "e=0", "e=1", "e=2"]
+    assert [e["label"] for e in twfe["estimates"]] == ["≤−3", "−2", "0", "1", "≥2"]
+    assert 0 <= result["extra"]["pretrend"]["p_value"] <= 1
     code, out, _ = cli(
         "estimate", panel_path, "--design", "did", "--outcome", Y, "--treatment", D, "--format", "json"
     )
