@@ -40,6 +40,11 @@ def theatre(tmp_path) -> Path:
     return root
 
 
+def _study_text(theatre: Path) -> str:
+    head = f'[study]\nname = "tiny"\ntheatre = "tiny"\nregistry = "{theatre}"\n'
+    return head + "from = 2020-01-01\nto = 2020-12-31\n"
+
+
 def _events() -> pd.DataFrame:
     rows = [
         # id, date, perpetrator, assoc_actor1, civilians targeted, civilian deaths, lon
@@ -130,9 +135,7 @@ def test_no_support_ties_is_an_empty_explained_monitor(theatre, tmp_path, cli):
     with open_store(tmp_path / "empty.duckdb"):
         pass
     study = tmp_path / "study.toml"
-    study.write_text(
-        f'[study]\nname = "tiny"\ntheatre = "tiny"\nregistry = "{theatre}"\nfrom = 2020-01-01\nto = 2020-12-31\n'
-    )
+    study.write_text(_study_text(theatre))
     code, out, err = cli("hrddp", study, "--store", tmp_path / "empty.duckdb", "--format", "json")
     assert code == 0, err
     payload = json.loads(out)
@@ -141,7 +144,7 @@ def test_no_support_ties_is_an_empty_explained_monitor(theatre, tmp_path, cli):
 
 def test_bad_input_is_one_line_exit_2(theatre, tmp_path, cli):
     study = tmp_path / "study.toml"
-    base = f'[study]\nname = "tiny"\ntheatre = "tiny"\nregistry = "{theatre}"\nfrom = 2020-01-01\nto = 2020-12-31\n'
+    base = _study_text(theatre)
     study.write_text(base + "[study.mechanisms]\nbands_km = [0, 25, 10]\n")
     code, _, err = cli("profile", study)
     assert code == 2 and err.count("\n") == 1 and "band edges must increase" in err

@@ -33,6 +33,7 @@ from entangle.geo.distance import great_circle_km
 from entangle.measures import radius_label
 
 CHANGES = {"site-opening": "opening", "site-closure": "closure"}
+SITE_OPTIONS = ("min_km", "buffer_km")  # options of the site designs themselves; the rest go to did
 
 
 def unit_site_km(unit_lat: np.ndarray, unit_lon: np.ndarray, spells: pd.DataFrame, geoms=None) -> np.ndarray:
@@ -151,7 +152,7 @@ def estimate_site_design(
     if design not in CHANGES:
         raise EstimateError("--design", f"unknown site design {design!r}", "site-opening or site-closure")
     options = dict(options or {})
-    min_km = float(options.pop("min_km", 0.0))
+    min_km = float(options.pop("min_km", 0.0))  # SITE_OPTIONS
     buffer_km = float(options.pop("buffer_km", 0.0))
     data, column = add_treatment(
         frame, spells, CHANGES[design], of, radius_km, min_km, geoms, unit_order, buffer_km
