@@ -352,7 +352,11 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
     )
 
     # mechanisms: HRDDP monitor, distance profiles, site designs (entangle.mechanisms)
-    mech_key = _sha("mechanisms", src_key, panel_key if has_events else None, study_hash, registry_hash, code)
+    site_models = [m.model_dump(mode="json") for m in study.models if m.design in SITE_DESIGNS]
+    mech_settings = [study.mechanisms.model_dump(mode="json"), site_models, str(study.start), str(study.end)]
+    mech_key = _sha(
+        "mechanisms", src_key, panel_key if has_events else None, mech_settings, registry_hash, code
+    )
     mech_dir = stages.run(
         "mechanisms",
         mech_key,
