@@ -1,12 +1,13 @@
 """The HRDDP monitor: harm done by the forces a peacekeeping intervention supports, month by month.
 
 The UN's Human Rights Due Diligence Policy on support to non-United Nations security forces
-(A/67/775-S/2013/110, annex) bars UN support where there are substantial grounds for believing
-there is a real risk that the recipient commits grave violations of international humanitarian,
-human rights or refugee law, and asks the supporting entity to assess that risk, monitor the
-recipient and intervene. The policy gives no numbers: "grave violations" are violations committed
-on a significant scale or with some frequency. The monitor makes both readable from event data,
-against thresholds the user sets and the output states:
+(A/67/775-S/2013/110, annex; transmitted by the Secretary-General on 25 February 2013) asks a UN
+entity that supports such forces (training, financial, logistical and operational support, joint
+operations) to assess the risk that the recipient commits grave violations of international
+humanitarian, human rights or refugee law, to monitor it and to intervene. The policy gives no
+numbers; guidance reads "grave violations" as violations on a significant scale or with some
+frequency (docs/mechanisms.md). The monitor makes both readable from event data, against
+thresholds the user sets and the output states:
 
 - *scale*: one event in which the recipient killed at least ``scale_deaths`` civilians;
 - *frequency*: at least ``frequency_events`` civilian-harm events by the recipient within the
@@ -46,7 +47,7 @@ SUPPORT_TYPES = (
 RECIPIENT_KINDS = ("counterterrorism", "state_forces", "regional", "private_military")
 POLICY = (
     "UN Human Rights Due Diligence Policy on United Nations support to non-United Nations security "
-    "forces, A/67/775-S/2013/110 (5 March 2013), annex"
+    "forces, A/67/775-S/2013/110, annex (identical letters of the Secretary-General, 25 February 2013)"
 )
 RECORD_FIELDS = (
     "tie_id",
