@@ -20,6 +20,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from entangle.errors import StudyError
+from entangle.mechanisms import SITE_DESIGNS
+
+__all__ = ["SITE_DESIGNS", "Study", "load_study", "parse_study"]
 from entangle.registry.schema import SiteType
 
 EventSource = Literal["ucdp", "acled", "csv"]
@@ -69,9 +72,6 @@ class Exposure(_Model):
         if any(r <= 0 for r in radii):
             raise ValueError("every radius must be > 0 km")
         return sorted(set(radii))
-
-
-SITE_DESIGNS = ("site-opening", "site-closure")
 
 
 class Model(_Model):

@@ -7,3 +7,6 @@ nearest active site; ``sites`` builds staggered treatments from site openings an
 estimates them with ``entangle.estimate``'s staggered estimators; ``series`` gives the monthly
 series of attacks on peacekeepers and civilian harm near peacekeeping sites.
 """
+
+# The study designs this layer estimates (study.py validates models against them).
+SITE_DESIGNS = ("site-opening", "site-closure")

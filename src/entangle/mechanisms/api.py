@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from entangle.errors import EntangleError
+from entangle.mechanisms import SITE_DESIGNS
 from entangle.mechanisms.hrddp import Monitor, Thresholds, monitor, support_ties
 from entangle.mechanisms.inputs import site_frame
 from entangle.mechanisms.profile import distance_profile, select_sites, site_changes, site_spells
 from entangle.mechanisms.series import monthly_series
 from entangle.mechanisms.sites import estimate_site_design
 from entangle.registry import Registry
-from entangle.study import SITE_DESIGNS, Study
+
+if TYPE_CHECKING:
+    from entangle.study import Study
 
 
 def check_study(study: Study, registry: Registry) -> None:

@@ -11,12 +11,15 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
 
 from entangle.registry import Registry
-from entangle.study import Study
+
+if TYPE_CHECKING:
+    from entangle.study import Study
 
 SITE_FIELDS = ("site_id", "name", "intervention_id", "kind", "lat", "lon", "start", "end", "source")
 
