@@ -8,7 +8,7 @@ Cross-references (a tie's ends, a site's intervention) are checked by ``Registry
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -50,6 +50,8 @@ Provision = Literal[
 ]
 # What a provision makes support (or an authorisation) subject to.
 Condition = Literal["hrddp", "compliance_framework"]
+# A condition that is also a provision name counts as a provision of the document.
+_CONDITION_PROVISIONS = set(get_args(Condition)) & set(get_args(Provision))
 Precision = Literal["day", "month", "year"]
 # How far a source can be cited, best first: the document itself (UN, EU Official Journal and Council,
 # governments, courts); research (peer-reviewed, think tanks); a named news outlet; a repost, mirror or
@@ -134,8 +136,9 @@ class Mandate(_Model):
     """A document (resolution, decision) that set an intervention's tasks for a period.
 
     In YAML each item of ``provisions`` is a name or a ``ProvisionTerm`` mapping. On the model,
-    ``provisions`` holds the names only (a term's provision and its conditions count: the HRDDP
-    condition makes ``hrddp`` a provision of the document) and ``provision_terms`` the mappings.
+    ``provisions`` holds the names only (a term's provision counts, and so does a condition that is
+    also a provision name: the HRDDP condition makes ``hrddp`` a provision of the document) and
+    ``provision_terms`` the mappings.
     """
 
     intervention_id: str
@@ -160,8 +163,8 @@ class Mandate(_Model):
         for item in data["provisions"]:
             if isinstance(item, dict):
                 terms.append(item)
-                implied = [item.get("provision"), *(item.get("conditions") or [])]
-                names.extend(name for name in implied if isinstance(name, str))
+                conditions = [c for c in item.get("conditions") or [] if c in _CONDITION_PROVISIONS]
+                names.extend(name for name in (item.get("provision"), *conditions) if isinstance(name, str))
             else:
                 names.append(item)
         unique: list = []
