@@ -692,8 +692,9 @@ def _report_stage(
         synthetic=_panel_synthetic(panel) or any(r.get("synthetic") for r in estimates),
         versions=_versions(),
         network_years=_network_years(study),
-        mechanisms=json.loads((mech_dir / "mechanisms.json").read_text()) if mech_dir else {},
     )
+    if mech_dir is not None:  # the section "What the ties did" (report/mechanisms.py)
+        data.mechanisms = json.loads((mech_dir / "mechanisms.json").read_text())
     path = write_report(data, folder / "report.html")
     (folder / "labels.json").write_text(json.dumps({"synthetic": data.synthetic}), encoding="utf-8")
     return f"{path.stat().st_size / 1e6:.2f} MB"

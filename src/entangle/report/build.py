@@ -349,6 +349,7 @@ def build_html(data: ReportData) -> str:
         "models": models,
         "grid_rows": sorted(grid_rows, key=lambda r: r["estimate"]),
         "spec": figures.spec_curve(grid_rows) if len(grid_rows) > 1 else "",
+        # the section "What the ties did": report/mechanisms.py (issue 11) renders data.mechanisms here
         "mechanisms": mechanisms_section(data.mechanisms, data),
         "citations": _citations(data),
         "result_label": result_label,
