@@ -20,7 +20,7 @@ from entangle.report.build import write_report
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("ENTANGLE_SCREENSHOTS", Path(tempfile.gettempdir()) / "entangle-screenshots"))
-SECTIONS = ["summary", "timeline", "network", "maps", "estimates", "data"]
+SECTIONS = ["summary", "timeline", "network", "maps", "ties", "estimates", "data"]
 PROBE = """JSON.stringify({
   sections: [...document.querySelectorAll('main > section')].map(s => s.id),
   headings: [...document.querySelectorAll('section h2')].map(h => h.textContent),
