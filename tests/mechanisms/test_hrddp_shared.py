@@ -138,3 +138,12 @@ def test_largest_incidents_are_fama_while_active(result):
     assert rows[0]["fatalities"] >= rows[-1]["fatalities"]
     assert {r["recipient"] for r in rows} == {"fama"}
     assert all("2017-07-01" <= r["date"] <= "2020-10-31" for r in rows)
+
+
+def test_conditioning_from_the_registry(result):
+    ties = {t["tie_id"]: t for t in result.ties}
+    g5 = ties["minusma_g5s_jf_logistical_support"]
+    assert g5["conditioned"] == "hrddp" and g5["hrddp_months"] == g5["during"]["months"] == 33
+    resolution = next(m for m in g5["mandates"] if m["document"] == "S/RES/2391 (2017)")
+    assert resolution["support_to_recipient"] and "hrddp" in resolution["conditions"]
+    assert ties["minusma_fama_logistical_support"]["conditioned"] == "human_rights"
