@@ -153,3 +153,14 @@ def test_bad_input_is_one_line_exit_2(theatre, tmp_path, cli):
     )
     code, _, err = cli("hrddp", study)
     assert code == 2 and "exactly one of 'intervention' or 'kind'" in err
+
+
+def test_unknown_intervention_in_a_site_model(theatre, tmp_path, cli):
+    study = tmp_path / "study.toml"
+    model = '[[study.models]]\ndesign = "site-closure"\noutcome = "civilian_fatalities"\n'
+    study.write_text(_study_text(theatre) + model + 'intervention = "blue_helmets"\nradius_km = 25\n')
+    for command in ("hrddp", "profile", "run"):
+        code, _, err = cli(command, study, *(["--out", tmp_path / "out"] if command == "run" else []))
+        assert code == 2 and err.count("\n") == 1, (command, err)
+        assert "study.models[0]" in err and "'blue_helmets' is neither" in err
+    assert not (tmp_path / "out").exists()

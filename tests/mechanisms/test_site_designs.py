@@ -118,3 +118,13 @@ def test_no_treated_unit_is_an_error(opening_world):
     data = outcome(frame, np.zeros(len(frame)), np.random.default_rng(0))
     with pytest.raises(EstimateError, match="no unit sees a site close"):
         estimate_site_design(data, never, "site-closure", "y", "pk", 15)
+
+
+def test_effect_scale_is_the_treated_units_mean_before(opening_world):
+    frame, sites, effect = opening_world
+    data = outcome(frame, effect, np.random.default_rng(7))
+    result = estimate_site_design(data, sites, "site-opening", "y", "pk", 15, {"estimator": "imputation"})
+    treated_now = after(data, sites, 0, 15, "opening")
+    ever = data.assign(d=treated_now).groupby("unit_id")["d"].transform("max") > 0
+    want = data.loc[ever & (treated_now == 0), "y"].mean()
+    assert result.extra["site_design"]["treated_mean_before"] == pytest.approx(want)

@@ -79,11 +79,14 @@ def register(app: typer.Typer) -> None:
         window_months: int | None = typer.Option(None, "--window-months", min=1),
     ) -> None:
         """The HRDDP monitor: harm by the forces a peacekeeping mission supports, month by month."""
+        from entangle.mechanisms.api import check_study
         from entangle.mechanisms.hrddp import Thresholds, csv_rows, monitor
-        from entangle.mechanisms.inputs import load_inputs
+        from entangle.mechanisms.inputs import load_inputs, study_registry
         from entangle.study import load_study
 
         spec = load_study(study)
+        registry = study_registry(spec)
+        check_study(spec, registry)
         inputs = load_inputs(spec, store)
         settings = spec.mechanisms
         thresholds = Thresholds(
@@ -114,8 +117,9 @@ def register(app: typer.Typer) -> None:
         store: Path | None = typer.Option(None, "--store", help="Read events and sites from this store."),
     ) -> None:
         """Civilian harm by distance band from the nearest active site, per year (or around site changes)."""
+        from entangle.mechanisms.api import check_study
         from entangle.mechanisms.bands import parse_edges
-        from entangle.mechanisms.inputs import load_inputs
+        from entangle.mechanisms.inputs import load_inputs, study_registry
         from entangle.mechanisms.profile import distance_profile, select_sites, site_changes
         from entangle.panel.build import PanelSpec
         from entangle.study import load_study
@@ -123,6 +127,7 @@ def register(app: typer.Typer) -> None:
         spec = load_study(study)
         edges = parse_edges(bands) if bands is not None else spec.mechanisms.bands_km
         target = of or spec.mechanisms.profile_of
+        check_study(spec, study_registry(spec))
         inputs = load_inputs(spec, store)
         select_sites(inputs.sites, target, inputs.registry, "--of" if of else "study.mechanisms.profile_of")
         panel_spec = PanelSpec.from_study(spec)

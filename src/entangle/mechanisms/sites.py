@@ -165,6 +165,9 @@ def estimate_site_design(
             "choose another radius, intervention or period",
         )
     result = estimate(data, "did", outcome, column, metadata=metadata, **({"event": True} | options))
+    # the scale of an effect: the treated units' mean outcome before their treatment began
+    treated = data.groupby("unit_id")[column].transform("max") > 0
+    before = data.loc[treated & (data[column] == 0), outcome]
     result.extra["site_design"] = {
         "design": design,
         "of": of,
@@ -174,6 +177,7 @@ def estimate_site_design(
         "treated_units": int(treated_units),
         "units": int(data["unit_id"].nunique()),
         "spells": len(spells),
+        "treated_mean_before": float(before.mean()) if len(before) else None,
     }
     result.design = design
     return result

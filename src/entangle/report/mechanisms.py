@@ -200,6 +200,12 @@ def _designs(mech: dict) -> str:
                 f"period on average (95% interval {att['ci_low']:.3g} to {att['ci_high']:.3g}; "
                 f"{esc(result.get('extra', {}).get('estimator', ''))} estimator). "
             )
+            base = site.get("treated_mean_before")
+            if base:
+                sentence += (
+                    f"Before the change these units averaged {base:.3g}, so the estimate is "
+                    f"{100 * att['estimate'] / base:+.0f}% of that level. "
+                )
             if att["ci_low"] <= 0 <= att["ci_high"]:
                 sentence += "The interval includes zero: the data cannot tell an effect from none."
         parts.append(f"<p>{sentence}</p>")
