@@ -174,3 +174,27 @@ def test_bad_bands_and_unknown_targets():
 
     with pytest.raises(InputError, match="neither an intervention"):
         select_sites(_sites([]), "blue_helmets", load_registry())
+
+
+def test_excluded_site_types_leave_the_profile(square):
+    from entangle.mechanisms.inputs import site_frame
+
+    registry = load_registry()
+    every = site_frame(registry)
+    no_hq = site_frame(registry, None, ("hq",))
+    hq = {s.id for s in registry.sites if s.site_type == "hq"}
+    assert hq and "minusma_bamako" in hq
+    assert set(every["site_id"]) - set(no_hq["site_id"]) == hq & set(every["site_id"])
+    # a camp and an HQ: without the HQ, the event 5 km from it is measured from the camp (150 km)
+    sites = _sites(
+        [
+            ("hq", "HQ", "minusma", "peacekeeping", 0.0, 0.0, "2015-01-01", None, "test"),
+            ("camp", "Camp", "minusma", "peacekeeping", 0.0, 155 / KM_PER_DEG, "2015-01-01", None, "test"),
+        ]
+    ).assign(site_type=["hq", "camp"])
+    rows = [("2015-05-10", 5 / KM_PER_DEG, 3, True, "jihadist")]
+    spec = PanelSpec(dt.date(2015, 1, 1), dt.date(2015, 12, 31), unit=f"admin:{square}:id", period="month")
+    kept = distance_profile(_events(rows), sites, registry, spec, "minusma")
+    dropped = distance_profile(_events(rows), sites[sites["site_type"] != "hq"], registry, spec, "minusma")
+    assert kept.groupby("band")["civilian_fatalities"].sum()["0-10 km"] == 3
+    assert dropped.groupby("band")["civilian_fatalities"].sum()["> 100 km"] == 3

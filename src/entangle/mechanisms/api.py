@@ -80,7 +80,7 @@ def study_mechanisms(
 
     check_study(study, registry)
     settings = study.mechanisms
-    sites = site_frame(registry, loaded_sites)
+    sites = site_frame(registry, loaded_sites, tuple(getattr(study.exposure, "exclude_site_types", ())))
     thresholds = Thresholds(settings.scale_deaths, settings.frequency_events, settings.window_months)
     if events.num_rows:
         hrddp = monitor(events.to_pandas(), sites, registry, study.start, study.end, thresholds)

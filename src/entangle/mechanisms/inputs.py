@@ -21,7 +21,18 @@ from entangle.registry import Registry
 if TYPE_CHECKING:
     from entangle.study import Study
 
-SITE_FIELDS = ("site_id", "name", "intervention_id", "kind", "lat", "lon", "start", "end", "source")
+SITE_FIELDS = (
+    "site_id",
+    "name",
+    "intervention_id",
+    "kind",
+    "lat",
+    "lon",
+    "start",
+    "end",
+    "source",
+    "site_type",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,8 +53,11 @@ def study_registry(study: Study) -> Registry:
     return load_registry(study.registry if study.registry is not None else bundled_path(study.theatre))
 
 
-def site_frame(registry: Registry, loaded: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Registry sites and loaded deployment sites, clipped to their intervention's lifetime."""
+def site_frame(
+    registry: Registry, loaded: pd.DataFrame | None = None, exclude_site_types: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Registry sites and loaded deployment sites, clipped to their intervention's lifetime; sites
+    of a type in ``exclude_site_types`` are left out (the panel's exposure rule)."""
     rows = [
         {
             "site_id": s.id,
@@ -54,12 +68,16 @@ def site_frame(registry: Registry, loaded: pd.DataFrame | None = None) -> pd.Dat
             "start": s.start,
             "end": s.end,
             "source": "registry",
+            "site_type": getattr(s, "site_type", None),
         }
         for s in registry.sites
     ]
     frame = pd.DataFrame(rows, columns=[c for c in SITE_FIELDS if c != "kind"])
     if loaded is not None and len(loaded):
+        loaded = loaded if "site_type" in loaded else loaded.assign(site_type=None)
         frame = pd.concat([frame, loaded[list(frame.columns)]], ignore_index=True)
+    if exclude_site_types:
+        frame = frame[~frame["site_type"].isin(list(exclude_site_types))]
     known = {i.id: i for i in registry.interventions}
     frame = frame[frame["intervention_id"].isin(known) & frame["lat"].notna() & frame["lon"].notna()].copy()
     life_start = pd.to_datetime(frame["intervention_id"].map(lambda i: known[i].start))
@@ -73,21 +91,22 @@ def site_frame(registry: Registry, loaded: pd.DataFrame | None = None) -> pd.Dat
     return frame[list(SITE_FIELDS)].reset_index(drop=True)
 
 
-def read_store(path: str | Path, registry: Registry) -> Inputs:
+def read_store(path: str | Path, registry: Registry, exclude_site_types: tuple[str, ...] = ()) -> Inputs:
     """Events and sites from an existing store, sites stacked with the registry's."""
     from entangle.store import open_store
 
     with open_store(path, read_only=True) as store:
         events = store.table("events")
         loaded = store.table("sites").to_pandas()
-    return Inputs(events, site_frame(registry, loaded), registry)
+    return Inputs(events, site_frame(registry, loaded, exclude_site_types), registry)
 
 
 def load_inputs(study: Study, store: str | Path | None = None) -> Inputs:
     """The study's events and sites: from ``store`` when given, else its files loaded afresh."""
     registry = study_registry(study)
+    excluded = tuple(getattr(study.exposure, "exclude_site_types", ()))
     if store is not None:
-        return read_store(store, registry)
+        return read_store(store, registry, excluded)
     from entangle.sources.ingest import ingest
     from entangle.store import open_store
 
@@ -96,4 +115,4 @@ def load_inputs(study: Study, store: str | Path | None = None) -> Inputs:
         with open_store(path) as opened:
             for entry in [*study.sources.events, *study.sources.deployments]:
                 ingest(opened, entry.source, entry.path, registry, mapping=dict(entry.columns) or None)
-        return read_store(path, registry)
+        return read_store(path, registry, excluded)
