@@ -1,4 +1,5 @@
-"""``entangle run``: registry → sources → store → panel → estimates → report, cached stage by stage.
+"""``entangle run``: registry → sources → store → panel → estimates → mechanisms → report, cached stage
+by stage.
 
 Each stage has a key: the SHA-256 of everything it depends on (the study's settings, the registry
 files, the input files' checksums, the previous stage's key and entangle's version). A stage whose

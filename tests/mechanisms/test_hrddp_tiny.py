@@ -164,3 +164,11 @@ def test_unknown_intervention_in_a_site_model(theatre, tmp_path, cli):
         assert code == 2 and err.count("\n") == 1, (command, err)
         assert "study.models[0]" in err and "'blue_helmets' is neither" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_no_events_is_said_not_counted_as_zero(theatre):
+    registry = load_registry(theatre)
+    result = monitor(
+        _events().iloc[:0], site_frame(registry), registry, dt.date(2020, 1, 1), dt.date(2020, 12, 31)
+    )
+    assert result.records == [] and result.note.startswith("no event data") and "t1, t3" in result.note

@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from entangle.errors import EntangleError
 from entangle.mechanisms import SITE_DESIGNS
-from entangle.mechanisms.hrddp import Monitor, Thresholds, monitor, support_ties
+from entangle.mechanisms.hrddp import Thresholds, monitor
 from entangle.mechanisms.inputs import site_frame
 from entangle.mechanisms.profile import distance_profile, select_sites, site_changes, site_spells
 from entangle.mechanisms.series import monthly_series
@@ -82,12 +82,7 @@ def study_mechanisms(
     settings = study.mechanisms
     sites = site_frame(registry, loaded_sites, tuple(getattr(study.exposure, "exclude_site_types", ())))
     thresholds = Thresholds(settings.scale_deaths, settings.frequency_events, settings.window_months)
-    if events.num_rows:
-        hrddp = monitor(events.to_pandas(), sites, registry, study.start, study.end, thresholds)
-    else:  # zeros would read as "no harm": say that nothing could be counted
-        ties = ", ".join(t.id for t in support_ties(registry)) or "none"
-        note = f"no event data: harm by supported forces cannot be counted (support ties: {ties})"
-        hrddp = Monitor(thresholds, study.start, study.end, [], [], note)
+    hrddp = monitor(events.to_pandas(), sites, registry, study.start, study.end, thresholds)
     out: dict[str, Any] = {
         "settings": settings.model_dump(mode="json"),
         "hrddp": hrddp.to_dict(),

@@ -312,6 +312,10 @@ def monitor(
             f"({', '.join(SUPPORT_TYPES)}), so there is nothing to monitor."
         )
         return Monitor(thresholds, start, end, [], [], note)
+    if len(events) == 0:  # zeros would read as "no harm": say that nothing could be counted
+        ids = ", ".join(t.id for t in ties)
+        note = f"no event data: harm by supported forces cannot be counted (support ties: {ids})"
+        return Monitor(thresholds, start, end, [], [], note)
     months = _months(start, end)
     frame = events.copy()
     frame["date_start"] = pd.to_datetime(frame["date_start"])
