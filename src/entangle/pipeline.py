@@ -1,4 +1,5 @@
-"""``entangle run``: registry → sources → store → panel → estimates → report, cached stage by stage.
+"""``entangle run``: registry → sources → store → panel → estimates → mechanisms → report, cached stage
+by stage.
 
 Each stage has a key: the SHA-256 of everything it depends on (the study's settings, the registry
 files, the input files' checksums, the previous stage's key and entangle's version). A stage whose
@@ -28,10 +29,17 @@ from entangle import __version__
 from entangle.atomic import atomic_path
 from entangle.errors import EntangleError, FetchError, StudyError
 from entangle.sources.readers import sha256_file
-from entangle.study import Study
+from entangle.study import SITE_DESIGNS, Study
 
-OUTPUTS = ("report.html", "panel.parquet", "estimates.json", "network.graphml", "provenance.json")
-STAGES = ("registry", "sources", "panel", "estimates", "report")
+OUTPUTS = (
+    "report.html",
+    "panel.parquet",
+    "estimates.json",
+    "network.graphml",
+    "provenance.json",
+    "hrddp.json",
+)
+STAGES = ("registry", "sources", "panel", "estimates", "mechanisms", "report")
 # Exposures need sites only; without events the panel keeps them and drops every outcome and lag,
 # so no zero can be read as "no violence".
 NO_EVENTS_NOTE = "no event data: outcomes omitted"
@@ -125,6 +133,9 @@ def validate(study: Study):
             "choose dates that overlap the theatre",
         )
     _check_model_options(study, where)
+    from entangle.mechanisms.api import check_study
+
+    check_study(study, registry)  # site designs and profiles name interventions or kinds
     if study.unit.startswith("admin:"):
         path = study.unit[len("admin:") :].rsplit(":", 1)[0]
         if not Path(path).is_file():
@@ -143,11 +154,15 @@ def _check_model_options(study: Study, where: str) -> None:
         memo.touch()  # last use, for pruning
         return
     from entangle.estimate.api import resolve_options
+    from entangle.mechanisms.sites import SITE_OPTIONS
 
     for k, model in enumerate(study.models):
         if model.options:
             try:
-                resolve_options(model.design, dict(model.options))
+                if model.design in SITE_DESIGNS:  # estimated as staggered DiD (entangle.mechanisms.sites)
+                    resolve_options("did", {n: v for n, v in model.options.items() if n not in SITE_OPTIONS})
+                else:
+                    resolve_options(model.design, dict(model.options))
             except EntangleError as exc:
                 option = exc.where.removeprefix("--option ")
                 raise StudyError(f"{where}: study.models[{k}].options.{option}", exc.what, exc.hint) from None
@@ -337,6 +352,19 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
         lambda d: _estimates_stage(study, panel_dir if has_events else None, d),
     )
 
+    # mechanisms: HRDDP monitor, distance profiles, site designs (entangle.mechanisms)
+    site_models = [m.model_dump(mode="json") for m in study.models if m.design in SITE_DESIGNS]
+    mech_settings = [study.mechanisms.model_dump(mode="json"), site_models, str(study.start), str(study.end)]
+    mech_key = _sha(
+        "mechanisms", src_key, panel_key if has_events else None, mech_settings, registry_hash, code
+    )
+    mech_dir = stages.run(
+        "mechanisms",
+        mech_key,
+        lambda d: (d / "mechanisms.json").exists(),
+        lambda d: _mechanisms_stage(study, registry, src_dir, panel_dir if has_events else None, d),
+    )
+
     # report
     rep_key = _sha(
         "report",
@@ -344,6 +372,7 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
         src_key,
         panel_key,
         est_key,
+        mech_key,
         notices,
         study_hash,
         code,
@@ -352,7 +381,7 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
         "report",
         rep_key,
         lambda d: (d / "report.html").exists() and (d / "labels.json").exists(),
-        lambda d: _report_stage(study, registry, reg_dir, src_dir, panel_dir, est_dir, notices, d),
+        lambda d: _report_stage(study, registry, reg_dir, src_dir, panel_dir, est_dir, notices, d, mech_dir),
     )
 
     written = _publish(
@@ -363,6 +392,7 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
             "estimates.json": est_dir / "estimates.json",
             "network.graphml": reg_dir / "network.graphml",
             "provenance.json": src_dir / "provenance.json",
+            "hrddp.json": mech_dir / "hrddp.json",
         },
         {
             "study": study.name,
@@ -554,17 +584,39 @@ def exposures_only(meta: dict, batches):
 
 def _estimates_stage(study: Study, panel_dir: Path | None, folder: Path) -> str:
     results: list[dict] = []
-    if panel_dir is not None and (study.models or study.grid):
+    listed = [m for m in study.models if m.design not in SITE_DESIGNS]  # site designs: mechanisms stage
+    if panel_dir is not None and (listed or study.grid):
         from entangle.estimate.grid import estimate_study
 
         results = [r.to_dict() for r in estimate_study(study, panel_dir / "panel.parquet")]
         # estimate_study returns the listed models first, then the grid's cells
         for k, result in enumerate(results):
-            result["grid"] = k >= len(study.models)
+            result["grid"] = k >= len(listed)
     (folder / "estimates.json").write_text(
         json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8"
     )
     return f"{len(results)} model(s)"
+
+
+def _mechanisms_stage(study: Study, registry, src_dir: Path, panel_dir: Path | None, folder: Path) -> str:
+    import pyarrow.parquet as pq
+
+    from entangle.mechanisms.api import study_mechanisms
+
+    panel, meta = None, {}
+    if panel_dir is not None:
+        from entangle.estimate.data import read_panel
+
+        panel, meta = read_panel(panel_dir / "panel.parquet")
+    events = pq.read_table(src_dir / "events.parquet")
+    sites = pq.read_table(src_dir / "sites.parquet").to_pandas()
+    result = study_mechanisms(study, registry, events, sites, panel, meta)
+    (folder / "mechanisms.json").write_text(json.dumps(result, default=str), encoding="utf-8")
+    (folder / "hrddp.json").write_text(
+        json.dumps(result["hrddp"], indent=2, default=str) + "\n", encoding="utf-8"
+    )
+    ties = len(result["hrddp"]["ties"])
+    return f"{ties} support tie(s) monitored, {len(result['designs'])} site design(s)"
 
 
 def _network_years(study: Study, count: int = 4) -> list[int]:
@@ -593,7 +645,9 @@ def _imprecision_text(study: Study) -> str:
     )
 
 
-def _report_stage(study, registry, reg_dir, src_dir, panel_dir, est_dir, notices, folder: Path) -> str:
+def _report_stage(
+    study, registry, reg_dir, src_dir, panel_dir, est_dir, notices, folder: Path, mech_dir=None
+) -> str:
     import pyarrow.parquet as pq
 
     from entangle.panel.rules import rules_text
@@ -645,6 +699,8 @@ def _report_stage(study, registry, reg_dir, src_dir, panel_dir, est_dir, notices
         versions=_versions(),
         network_years=_network_years(study),
     )
+    if mech_dir is not None:  # the section "What the ties did" (report/mechanisms.py)
+        data.mechanisms = json.loads((mech_dir / "mechanisms.json").read_text())
     path = write_report(data, folder / "report.html")
     (folder / "labels.json").write_text(json.dumps({"synthetic": data.synthetic}), encoding="utf-8")
     return f"{path.stat().st_size / 1e6:.2f} MB"

@@ -20,7 +20,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from entangle.errors import StudyError
+from entangle.mechanisms import SITE_DESIGNS
 from entangle.registry.schema import InterventionKind, SiteType
+
+__all__ = ["SITE_DESIGNS", "Study", "load_study", "parse_study"]
 
 EventSource = Literal["ucdp", "acled", "csv"]
 DeploymentSource = Literal["geopko", "radpko", "csv"]
@@ -109,18 +112,54 @@ def _check_terms(names: list[str]) -> list[str]:
 
 
 class Model(_Model):
-    design: Literal["twfe", "event-study", "did", "dose", "spillover"]
+    design: Literal["twfe", "event-study", "did", "dose", "spillover", "site-opening", "site-closure"]
     outcome: str
-    treatment: str
+    treatment: str = Field(default="", description="a panel column; site designs build their own")
     inference: Literal["cluster", "conley", "ri"] = "cluster"
     family: Literal["linear", "poisson"] = "linear"
     controls: list[str] = Field(default_factory=list)
     options: dict[str, float | int | str | bool] = Field(default_factory=dict)
+    # Site opening/closure designs (entangle.mechanisms.sites): whose sites, within what distance.
+    intervention: str | None = None
+    kind: str | None = None
+    radius_km: float | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
-    def _terms(self) -> Model:
+    def _design_keys(self) -> Model:
+        if self.design in SITE_DESIGNS:
+            if (self.intervention is None) == (self.kind is None):
+                raise ValueError(f"a {self.design} model names exactly one of 'intervention' or 'kind'")
+            if self.radius_km is None:
+                raise ValueError(f"a {self.design} model needs radius_km")
+        elif not self.treatment:
+            raise ValueError(f"a {self.design} model needs a treatment column")
+        elif self.intervention or self.kind or self.radius_km:
+            raise ValueError("intervention, kind and radius_km belong to site-opening/site-closure models")
         _check_terms([self.outcome, self.treatment, *self.controls])
         return self
+
+
+def _default_bands() -> list[float]:
+    return [0.0, 10.0, 25.0, 50.0, 100.0]
+
+
+class Mechanisms(_Model):
+    """The HRDDP monitor's thresholds and the distance profile's bands (entangle.mechanisms)."""
+
+    bands_km: list[float] = Field(
+        default_factory=_default_bands, description="band edges; the last band is open (> last edge)"
+    )
+    profile_of: str = Field(default="peacekeeping", description="an intervention kind or id")
+    scale_deaths: int = Field(default=10, ge=1, description="HRDDP scale flag: civilian deaths in one event")
+    frequency_events: int = Field(default=3, ge=1, description="HRDDP frequency flag: events in the window")
+    window_months: int = Field(default=3, ge=1, description="rolling window of the frequency flag")
+
+    @field_validator("bands_km")
+    @classmethod
+    def _bands(cls, edges: list[float]) -> list[float]:
+        from entangle.mechanisms.bands import check_edges
+
+        return check_edges(edges)
 
 
 class Grid(_Model):
@@ -170,6 +209,7 @@ class Study(_Model):
     models: list[Model] = Field(default_factory=list)
     grid: Grid | None = None
     report: Report = Field(default_factory=Report)
+    mechanisms: Mechanisms = Field(default_factory=Mechanisms)
     path: Path | None = Field(default=None, exclude=True)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

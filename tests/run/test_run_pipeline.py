@@ -23,7 +23,17 @@ def test_bundled_study_offline_without_events(cli, offline):
     code, _, stderr = cli("run", "--out", out)
     assert code == 0, stderr
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["estimates.json", "network.graphml", "panel.parquet", "provenance.json", "report.html"]
+    assert names == [
+        "estimates.json",
+        "hrddp.json",
+        "network.graphml",
+        "panel.parquet",
+        "provenance.json",
+        "report.html",
+    ]
+    # no events: the HRDDP monitor says it cannot count, rather than showing zeros
+    hrddp = json.loads((out / "hrddp.json").read_text())
+    assert hrddp["records"] == [] and "no event data" in hrddp["note"]
     assert json.loads((out / "estimates.json").read_text()) == []
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "No event data was available" in html

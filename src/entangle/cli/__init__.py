@@ -12,7 +12,7 @@ import traceback
 import typer
 from typer.exceptions import Abort, Exit, TyperException
 
-from entangle.cli import data, estimate, fetch, panel, registry, run
+from entangle.cli import data, estimate, fetch, mechanisms, panel, registry, run
 from entangle.errors import EntangleError
 
 app = typer.Typer(
@@ -33,7 +33,7 @@ def _root(
     _state["debug"] = debug
 
 
-for _module in (registry, data, fetch, panel, estimate, run):
+for _module in (registry, data, fetch, panel, estimate, mechanisms, run):
     _module.register(app)
 
 

@@ -94,7 +94,8 @@ def estimate_study(
     study, panel_path: str | os.PathLike[str], dask: str | None = None, progress: bool = True
 ) -> list[Result]:
     """Run every model the study lists, then its grid (locally or on Dask), on one panel file."""
-    specs = [spec_from_model(model) for model in study.models]
+    # site-opening/closure models are estimated by entangle.mechanisms.sites (they build their treatment)
+    specs = [spec_from_model(model) for model in study.models if model.design in DESIGNS]
     if study.grid is not None:
         specs += expand_grid(study.grid)
     if not specs:

@@ -21,6 +21,7 @@ from entangle.atomic import write_text
 from entangle.report import figures
 from entangle.report.data import ReportData
 from entangle.report.labels import column_label, unit_words
+from entangle.report.mechanisms import mechanisms_section
 from entangle.report.svg import CATEGORY_COLOURS, KIND_COLOURS, TIE_COLOURS
 
 DESIGN_NAMES = {
@@ -348,6 +349,8 @@ def build_html(data: ReportData) -> str:
         "models": models,
         "grid_rows": sorted(grid_rows, key=lambda r: r["estimate"]),
         "spec": figures.spec_curve(grid_rows) if len(grid_rows) > 1 else "",
+        # the section "What the ties did": report/mechanisms.py (issue 11) renders data.mechanisms here
+        "mechanisms": mechanisms_section(data.mechanisms, data),
         "citations": _citations(data),
         "result_label": result_label,
         "result_code": result_code,

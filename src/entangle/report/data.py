@@ -38,6 +38,7 @@ class ReportData:
     synthetic: bool = False
     versions: dict = field(default_factory=dict)
     network_years: list[int] = field(default_factory=list)
+    mechanisms: dict = field(default_factory=dict)  # entangle.mechanisms.api.study_mechanisms output
 
     def name_of(self, intervention_id: str | None) -> str:
         for item in self.interventions:

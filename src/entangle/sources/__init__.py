@@ -46,6 +46,7 @@ EVENT_COLUMNS: dict[str, str] = {
     # "Violence against civilians" or, in the current schema, civilian_targeting; UCDP one-sided
     # violence (type 3). ``target_civilians`` is the wider "any civilian victim" coding.
     "civilian_targeting": "BOOLEAN",
+    "location": "VARCHAR",  # ACLED location (place name); NULL for other sources
 }
 
 SITE_COLUMNS: dict[str, str] = {

@@ -74,6 +74,7 @@ OPTIONAL = (
     "disorder_type",
     "admin1",
     "admin2",
+    "location",
     "iso",
     "timestamp",
 )
@@ -170,6 +171,7 @@ def events_from_raw(raw: RawTable, malformed: list[tuple[int, str]]) -> LoadResu
         "country_iso3": iso3_sql(raw.table, "country", "iso"),
         "admin1": _col(raw, "admin1"),
         "admin2": _col(raw, "admin2"),
+        "location": _col(raw, "location"),
         "latitude": "latitude",
         "longitude": "longitude",
         "lat": parse_number("latitude", "DOUBLE"),
@@ -222,6 +224,7 @@ def events_from_raw(raw: RawTable, malformed: list[tuple[int, str]]) -> LoadResu
         "actor2_id": "CAST(NULL AS VARCHAR)",
         "assoc_actor1": "assoc_actor1",
         "assoc_actor2": "assoc_actor2",
+        "location": "location",
         "line": "_line",
     }
     rows, rejects = canonicalise(
