@@ -75,13 +75,12 @@ def store_state(path: Path) -> tuple:
     try:
         tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
         counts = tuple(
-            (t, n)
-            for t in sorted(tables)
-            if (n := con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0])
+            (t, n) for t in sorted(tables) if (n := con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0])
         )
         prov = (
-            con.execute("SELECT source, sha256, rows_in, rows_loaded, rows_rejected FROM provenance ORDER BY 1, 2")
-            .fetchall()
+            con.execute(
+                "SELECT source, sha256, rows_in, rows_loaded, rows_rejected FROM provenance ORDER BY 1, 2"
+            ).fetchall()
             if "provenance" in tables
             else []
         )

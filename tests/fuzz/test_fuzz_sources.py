@@ -37,7 +37,9 @@ def _replace_cell(data: bytes, column: str, value: str) -> bytes:
         import json
 
         page = json.loads(text)
-        records = next(v for v in page.values() if isinstance(v, list) and v) if isinstance(page, dict) else page
+        records = (
+            next(v for v in page.values() if isinstance(v, list) and v) if isinstance(page, dict) else page
+        )
         key = next((k for k in records[0] if k.lower() == column), column)
         records[0][key] = value
         return json.dumps(page).encode()
@@ -64,7 +66,9 @@ BYTE_MUTATIONS = {
     "random_binary": lambda d: bytes((i * 7919 + 13) % 256 for i in range(4096)),
     "utf8_bom": lambda d: codecs.BOM_UTF8 + d,
     "utf16_le_bom": lambda d: d.decode("utf-8", errors="replace").encode("utf-16"),
-    "latin1_accents": lambda d: d.decode("utf-8", errors="replace").replace("e", "é").encode("latin-1", errors="replace"),
+    "latin1_accents": lambda d: (
+        d.decode("utf-8", errors="replace").replace("e", "é").encode("latin-1", errors="replace")
+    ),
     "invalid_utf8_bytes": lambda d: d.replace(b"a", b"\xc3\x28", 3),
     "crlf": lambda d: d.replace(b"\n", b"\r\n"),
     "cr_only": lambda d: d.replace(b"\n", b"\r"),
@@ -75,12 +79,16 @@ BYTE_MUTATIONS = {
         line.rstrip(b"\r\n") + b",extra\n" if i == 1 else line for i, line in enumerate(_lines(d))
     ),
     "unterminated_quote": lambda d: d[: len(d) // 2] + b'"' + d[len(d) // 2 :],
-    "duplicated_header_column": lambda d: _lines(d)[0].rstrip(b"\r\n") + b","
-    + (_lines(d)[0].split(b",") + [b"x", b"x"])[1].strip()
-    + b"\n"
-    + b"".join(_lines(d)[1:]),
+    "duplicated_header_column": lambda d: (
+        _lines(d)[0].rstrip(b"\r\n")
+        + b","
+        + (_lines(d)[0].split(b",") + [b"x", b"x"])[1].strip()
+        + b"\n"
+        + b"".join(_lines(d)[1:])
+    ),
     "huge_field_10mb": lambda d: b"".join(
-        line.rstrip(b"\r\n") + (b",huge_note" if i == 0 else b',"' + b"x" * (10 << 20) + b'"' if i == 1 else b",")
+        line.rstrip(b"\r\n")
+        + (b",huge_note" if i == 0 else b',"' + b"x" * (10 << 20) + b'"' if i == 1 else b",")
         + b"\n"
         for i, line in enumerate(_lines(d))
     ),

@@ -13,7 +13,6 @@ import typer
 from typer.exceptions import Abort, Exit, TyperException
 
 from entangle import interrupts
-
 from entangle.cli import data, estimate, fetch, panel, registry, run
 from entangle.errors import EntangleError, environment_error, is_interrupt, redact
 

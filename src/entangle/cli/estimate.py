@@ -12,11 +12,16 @@ from entangle.errors import EstimateError
 
 
 def _options(pairs: list[str]) -> dict[str, str]:
+    from entangle.study import option_problem
+
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise EstimateError(f"--option {pair}", "expected NAME=VALUE", "e.g. --option leads=4")
+        problem = option_problem(key.strip(), value.strip())
+        if problem:
+            raise EstimateError(f"--option {key.strip()}", problem, "give a finite number in range")
         out[key.strip()] = value.strip()
     return out
 

@@ -177,6 +177,7 @@ def _named_as(copy: Path, path: Path) -> Iterator[None]:
     except RegistryError:
         raise
     except EntangleError as exc:
+
         def fix(text: str | None) -> str | None:
             return text.replace(str(copy), str(path)) if text else text
 

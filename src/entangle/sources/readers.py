@@ -92,11 +92,16 @@ def snapshot(path: str | Path) -> Iterator[tuple[Path, str]]:
                     size += len(chunk)
             after, now = os.fstat(source.fileno()), os.stat(path)
             stamp = (before.st_size, before.st_mtime_ns)
-            if size != before.st_size or (after.st_size, after.st_mtime_ns) != stamp or (
-                now.st_ino,
-                now.st_size,
-                now.st_mtime_ns,
-            ) != (before.st_ino, *stamp):
+            if (
+                size != before.st_size
+                or (after.st_size, after.st_mtime_ns) != stamp
+                or (
+                    now.st_ino,
+                    now.st_size,
+                    now.st_mtime_ns,
+                )
+                != (before.st_ino, *stamp)
+            ):
                 raise InputError(
                     str(path),
                     f"the file changed while it was read ({before.st_size} bytes at the start, "
