@@ -21,6 +21,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -210,9 +211,10 @@ def _header(text_sample: str, path: Path) -> tuple[str, list[str]]:
         if len(fields) > best[0]:
             best = (len(fields), delim, fields)
     if best[0] < 2:
+        # The line itself is not quoted: the file may be anything a study names (even /etc/shadow).
         raise InputError(
             f"{path}:1",
-            f"cannot find a delimiter in the header line {first[:80]!r}",
+            f"cannot find a delimiter in the header line ({len(first)} characters)",
             "expected a CSV file separated by comma, semicolon, tab or '|'",
         )
     return best[1], best[2]
@@ -235,6 +237,10 @@ def _article(word: str) -> str:
     return "an" if word[:1].upper() in "AEIO" else "a"  # "an ACLED", "a UCDP"
 
 
+# What a column name looks like; a header of other text is not echoed in messages.
+_COLUMN_NAME = re.compile(r"[\w .()#/-]{1,40}")
+
+
 def require_columns(found: Sequence[str], required: Iterable[str], path: Path, what: str) -> None:
     """Raise one clear error for the first required column the header lacks."""
     for column in required:
@@ -242,9 +248,11 @@ def require_columns(found: Sequence[str], required: Iterable[str], path: Path, w
             close = difflib.get_close_matches(column, list(found), n=1)
             if close:
                 hint = f"did you mean {close[0]!r}?"
-            else:
+            elif all(_COLUMN_NAME.fullmatch(name) for name in found):
                 shown = ", ".join(found[:12]) + (" ..." if len(found) > 12 else "")
                 hint = f"is this {_article(what)} {what} file? header has: {shown}"
+            else:  # not column names: the first line is not shown (it may be anyone's data)
+                hint = f"is this {_article(what)} {what} file? its first line does not look like a header"
             raise InputError(f"{path}:1", f"missing column {column!r}", hint)
 
 
