@@ -136,7 +136,10 @@ def is_interrupt(exc: BaseException) -> bool:
     for link in _chain(exc):
         if isinstance(link, KeyboardInterrupt):
             return True
-        if type(link).__name__ == "InterruptException" or "INTERRUPT Error" in str(link)[:40]:
+        text = str(link)[:60]
+        if type(link).__name__ == "InterruptException" or "INTERRUPT Error" in text or (
+            "Query interrupted" in text
+        ):
             return True
     return False
 

@@ -292,6 +292,8 @@ def open_store(path: str | Path | None = None, read_only: bool = False) -> Store
         path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(path), read_only=read_only)
     except (OSError, duckdb.Error) as exc:
+        if environment_error(exc) is not None:
+            raise  # a read-only or full disk, a file in the way: the CLI says which
         raise StoreError(str(path), f"cannot open the store: {exc}", "is another process using it?") from exc
     con.execute("SET enable_progress_bar = false")
     con.execute("SET preserve_insertion_order = false")  # row order carries no meaning in the store

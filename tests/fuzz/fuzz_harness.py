@@ -148,3 +148,15 @@ def base_files(folder: Path) -> dict[str, tuple[str, Path, list[str]]]:
         "geopko": ("geopko", geopko, ["--max-reject-share", "0.5"]),
         "radpko": ("radpko", radpko, ["--max-reject-share", "0.5"]),
     }
+
+
+def big_acled(target: Path, rows: int) -> Path:
+    """An ACLED file of ``rows`` valid records: the fixture's records repeated with fresh event ids."""
+    lines = (FIXTURES / "acled_current_schema.csv").read_text(encoding="utf-8").splitlines()
+    header, body = lines[0], [line.split(",", 1)[1] for line in lines[1:]]
+    with open(target, "w", encoding="utf-8") as handle:
+        handle.write(header + "\n")
+        for start in range(0, rows, 10_000):
+            block = (f"MLX{n},{body[n % len(body)]}\n" for n in range(start, min(rows, start + 10_000)))
+            handle.write("".join(block))
+    return target

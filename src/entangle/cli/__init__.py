@@ -47,8 +47,9 @@ def run_cli(argv: list[str] | None = None) -> int:
     _state["debug"] = False
     with interrupts.watch():
         code = _dispatch(argv)
-        # A Ctrl-C that something swallowed on the way still ends the command as interrupted.
-        if interrupts.requested() and code != 130:
+        # A Ctrl-C ends the command as interrupted, also when something swallowed it on the way
+        # (typer returns 130 for a KeyboardInterrupt without a word).
+        if code == 130 or interrupts.requested():
             _fail("error: interrupted")
             return 130
     return code
@@ -63,18 +64,16 @@ def _dispatch(argv: list[str] | None) -> int:
         # standalone_mode=False: click *returns* the code of a `raise typer.Exit(n)` instead of raising it
         code = app(args=argv, prog_name="entangle", standalone_mode=False)
     except EntangleError as exc:
+        if interrupts.requested():  # an error that only follows from the Ctrl-C
+            return 130
         if _state["debug"]:
             traceback.print_exc()
         _fail(f"error: {exc}")
         return 2
     except Exit as exc:  # typer turns Ctrl-C into Exit(130)
-        if exc.exit_code == 130 or isinstance(exc.__context__, KeyboardInterrupt):
-            _fail("error: interrupted")
-            return 130
-        return exc.exit_code
+        return 130 if isinstance(exc.__context__, KeyboardInterrupt) else exc.exit_code
     except Abort as exc:  # EOF at a prompt (or a Ctrl-C some library turned into Abort)
         if isinstance(exc.__context__, KeyboardInterrupt) or interrupts.requested():
-            _fail("error: interrupted")
             return 130
         _fail("error: aborted")
         return 1
@@ -87,8 +86,7 @@ def _dispatch(argv: list[str] | None) -> int:
     except BaseException as exc:
         if not isinstance(exc, Exception) and not isinstance(exc, KeyboardInterrupt):
             raise  # SystemExit, GeneratorExit
-        if is_interrupt(exc):
-            _fail("error: interrupted")
+        if is_interrupt(exc) or interrupts.requested():
             return 130
         if _state["debug"]:
             traceback.print_exc()
