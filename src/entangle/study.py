@@ -155,7 +155,10 @@ class Study(_Model):
     @field_validator("unit")
     @classmethod
     def _unit(cls, unit: str) -> str:
-        if unit == "priogrid" or re.fullmatch(r"h3:\d{1,2}", unit) or re.fullmatch(r"admin:.+:.+", unit):
+        h3 = re.fullmatch(r"h3:(\d{1,2})", unit)
+        if h3 and int(h3.group(1)) > 15:
+            raise ValueError("H3 resolution must be 0..15")
+        if unit == "priogrid" or h3 or re.fullmatch(r"admin:.+:.+", unit):
             return unit
         raise ValueError("unit must be 'priogrid', 'h3:RES' or 'admin:FILE:IDCOL'")
 
