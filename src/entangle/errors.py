@@ -137,8 +137,10 @@ def is_interrupt(exc: BaseException) -> bool:
         if isinstance(link, KeyboardInterrupt):
             return True
         text = str(link)[:60]
-        if type(link).__name__ == "InterruptException" or "INTERRUPT Error" in text or (
-            "Query interrupted" in text
+        if (
+            type(link).__name__ == "InterruptException"
+            or "INTERRUPT Error" in text
+            or ("Query interrupted" in text)
         ):
             return True
     return False

@@ -146,7 +146,10 @@ def _check_model_columns(study: Study, registry, where: str) -> None:
     known = set(listed)
     named: list[tuple[str, str]] = []
     for k, model in enumerate(study.models):
-        named += [(f"study.models[{k}].outcome", model.outcome), (f"study.models[{k}].treatment", model.treatment)]
+        named += [
+            (f"study.models[{k}].outcome", model.outcome),
+            (f"study.models[{k}].treatment", model.treatment),
+        ]
         named += [(f"study.models[{k}].controls[{j}]", c) for j, c in enumerate(model.controls)]
     if study.grid is not None:
         for field in ("outcomes", "treatments"):

@@ -84,13 +84,24 @@ class SimulationSpec:
                 f"more than the {MAX_ROWS:,} a synthetic panel may have",
                 "lower --units or --periods",
             )
-        for name in ("effect", "noise_sd", "spatial_sd", "spacing_deg", "heterogeneity", "dynamic", "r1_km", "r2_km"):
+        for name in (
+            "effect",
+            "noise_sd",
+            "spatial_sd",
+            "spacing_deg",
+            "heterogeneity",
+            "dynamic",
+            "r1_km",
+            "r2_km",
+        ):
             value = getattr(self, name)
             if not math.isfinite(value):
                 raise SimulateError(f"simulate {name}", f"{value} is not a finite number", "give a number")
         for name in ("noise_sd", "spatial_sd", "heterogeneity"):
             if getattr(self, name) < 0:
-                raise SimulateError(f"simulate {name}", f"{getattr(self, name)} is negative", "give a number >= 0")
+                raise SimulateError(
+                    f"simulate {name}", f"{getattr(self, name)} is negative", "give a number >= 0"
+                )
         if self.spacing_deg <= 0:
             raise SimulateError("simulate spacing_deg", f"{self.spacing_deg} must be > 0", "e.g. 0.25")
         if self.design not in TREATMENTS:

@@ -242,7 +242,9 @@ def parse_study(text: str, where: str, base: Path) -> Study:
     except tomllib.TOMLDecodeError as exc:
         raise StudyError(where, f"not valid TOML: {exc}") from None
     except RecursionError:
-        raise StudyError(where, "not a study: TOML nested too deeply", "a study is one flat [study] table") from None
+        raise StudyError(
+            where, "not a study: TOML nested too deeply", "a study is one flat [study] table"
+        ) from None
     body = raw.get("study")
     if not isinstance(body, dict) or len(raw) != 1:
         extra = sorted(set(raw) - {"study"})

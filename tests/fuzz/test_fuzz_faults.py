@@ -69,8 +69,8 @@ def _env(tmp_path: Path, store: Path) -> dict[str, str]:
 
 def _seed(store: Path, env: dict[str, str]) -> tuple:
     """A store holding one small file already, so 'unchanged' is not the trivial empty store."""
-    from entangle.store import open_store
     from entangle.sources.ingest import ingest
+    from entangle.store import open_store
 
     with open_store(store) as db:
         ingest(db, "acled", FIXTURES / "acled_current_schema.csv")
@@ -79,8 +79,8 @@ def _seed(store: Path, env: dict[str, str]) -> tuple:
 
 def _load_whole(store: Path, path: Path) -> None:
     """After the fault the store is usable and the file loads whole (in-process, for speed)."""
-    from entangle.store import open_store
     from entangle.sources.ingest import ingest
+    from entangle.store import open_store
 
     with open_store(store) as db:
         result = ingest(db, "acled", path)
@@ -88,7 +88,9 @@ def _load_whole(store: Path, path: Path) -> None:
     assert_accounted(store)
     con = duckdb.connect(str(store), read_only=True)
     try:
-        assert con.execute("SELECT count(*) FROM events WHERE event_id LIKE 'acled:MLX%'").fetchone()[0] == ROWS
+        assert (
+            con.execute("SELECT count(*) FROM events WHERE event_id LIKE 'acled:MLX%'").fetchone()[0] == ROWS
+        )
     finally:
         con.close()
 
@@ -102,7 +104,7 @@ def test_sigint_during_ingest(tmp_path, big, delay):
     started = _wait_for_snapshot(tmp_path / "tmp", proc)
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=120)
     assert "Traceback" not in err, err
     if proc.returncode == 0:  # the load finished before the signal arrived: it is whole
         assert not started or delay > 0
@@ -141,7 +143,7 @@ def test_concurrent_ingest(tmp_path, big):
     first = _start(["ingest", "acled", str(big)], env)
     _wait_for_snapshot(tmp_path / "tmp", first)
     second = spawn("ingest", "acled", FIXTURES / "acled_old_schema.csv", env=env)
-    out, err = first.communicate(timeout=180)
+    _, err = first.communicate(timeout=180)
     assert first.returncode == 0, err
     # The second either waited its turn and loaded, or was refused because the store was locked.
     if second.code != 0:
@@ -254,7 +256,9 @@ def test_full_disk_for_the_snapshot(tmp_path, big, small_fs):
 def test_read_only_and_full_outputs(tmp_path, small_fs, command):
     ro = tmp_path / "ro"
     ro.mkdir()
-    ro_mount = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(ro)], capture_output=True)
+    ro_mount = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(ro)], capture_output=True
+    )
     assert ro_mount.returncode == 0
     try:
         args = [a.format(ro=ro, full=small_fs) for a in command]

@@ -31,7 +31,11 @@ MUTATIONS = [
     ("intervention_end_before_start", "interventions.yaml", _sub(r"end: 2013-06-30", "end: 2001-01-01")),
     ("intervention_kind", "interventions.yaml", _sub(r"kind: regional", "kind: navy")),
     ("intervention_dup_id", "interventions.yaml", _sub(r"- id: minusma", "- id: afisma")),
-    ("intervention_no_sources", "interventions.yaml", _sub(r"  sources:\n(    - ref: S/RES/2085.*\n(      .*\n)*)", "")),
+    (
+        "intervention_no_sources",
+        "interventions.yaml",
+        _sub(r"  sources:\n(    - ref: S/RES/2085.*\n(      .*\n)*)", ""),
+    ),
     ("site_lat_123", "sites.yaml", _sub(r"lat: [\d.]+", "lat: 123.0")),
     ("site_lat_inf", "sites.yaml", _sub(r"lat: [\d.]+", "lat: .inf")),
     ("site_lon_nan", "sites.yaml", _sub(r"lon: -?[\d.]+", "lon: .nan")),
@@ -41,8 +45,17 @@ MUTATIONS = [
     ("yaml_not_a_list", "mandates.yaml", lambda t: "just: a mapping\n"),
     ("yaml_scalar", "sites.yaml", lambda t: "42\n"),
     ("yaml_deep", "ties.yaml", lambda t: "- " + "[" * 20000 + "]" * 20000 + "\n"),
-    ("yaml_alias_bomb", "ties.yaml", lambda t: "a: &a [x, x, x, x, x, x, x, x, x]\n"
-     + "".join(f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi"))),
+    (
+        "yaml_alias_bomb",
+        "ties.yaml",
+        lambda t: (
+            "a: &a [x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n"
+                for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+            )
+        ),
+    ),
     ("yaml_python_tag", "ties.yaml", lambda t: "- !!python/object/apply:os.system ['true']\n"),
     ("binary", "sites.yaml", lambda t: bytes(range(256)) * 8),
     ("latin1", "interventions.yaml", lambda t: t.replace("Mali", "Malí").encode("latin-1", errors="replace")),
@@ -87,7 +100,9 @@ def test_broken_registry(capsys, store, theatre, case, file, mutation):
         # Actor rules are read by ingest, which must refuse them (RE2 rejects what could hang).
         from fuzz_harness import FIXTURES
 
-        result = invoke(capsys, "ingest", "acled", FIXTURES / "acled_current_schema.csv", "--registry", theatre)
+        result = invoke(
+            capsys, "ingest", "acled", FIXTURES / "acled_current_schema.csv", "--registry", theatre
+        )
         if case == "actor_redos":
             # RE2 accepts the pattern and matches it in linear time: the load finishes.
             assert result.code == 0, result.err
@@ -118,5 +133,7 @@ def test_redos_pattern_is_fast(tmp_path):
 @pytest.mark.parametrize("other", ["/etc", "/", "{tmp}/none", "{tmp}/file"])
 def test_registry_option_not_a_theatre(capsys, store, tmp_path, other):
     (tmp_path / "file").write_text("x")
-    result = invoke(capsys, "registry", "show", "--at", "2018-06-01", "--registry", other.format(tmp=tmp_path))
+    result = invoke(
+        capsys, "registry", "show", "--at", "2018-06-01", "--registry", other.format(tmp=tmp_path)
+    )
     assert_refused(result)

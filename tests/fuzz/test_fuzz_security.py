@@ -42,7 +42,7 @@ def test_redact_environment_secrets(monkeypatch):
 class _Echo(http.server.BaseHTTPRequestHandler):
     """An ACLED-like server whose error answers echo the request line (with its key=)."""
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         body = json.dumps({"success": False, "error": f"bad request {self.path}"}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -50,7 +50,7 @@ class _Echo(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         self.send_response(401)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -74,7 +74,9 @@ def test_legacy_key_echoed_by_the_server_is_hidden(capsys, store, monkeypatch, e
     monkeypatch.setenv("ACLED_EMAIL", "me@example.org")
     monkeypatch.delenv("ACLED_PASSWORD", raising=False)
     monkeypatch.setenv("ACLED_KEY", "LEGACYKEY12345")
-    result = invoke(capsys, "fetch", "acled", "--country", "Mali", "--from", "2020-01-01", "--to", "2020-01-31")
+    result = invoke(
+        capsys, "fetch", "acled", "--country", "Mali", "--from", "2020-01-01", "--to", "2020-01-31"
+    )
     line = assert_refused(result, "ACLED answered with an error")
     assert "LEGACYKEY12345" not in result.err and "key=***" in line
 
@@ -84,7 +86,9 @@ def test_password_in_the_url_is_hidden(capsys, store, monkeypatch, echo_server):
     monkeypatch.setenv("ENTANGLE_ACLED_URL", f"http://user:pa55word@{echo_server}")
     monkeypatch.setenv("ACLED_EMAIL", "me@example.org")
     monkeypatch.setenv("ACLED_PASSWORD", "other-secret")
-    result = invoke(capsys, "fetch", "acled", "--country", "Mali", "--from", "2020-01-01", "--to", "2020-01-31")
+    result = invoke(
+        capsys, "fetch", "acled", "--country", "Mali", "--from", "2020-01-01", "--to", "2020-01-31"
+    )
     assert_refused(result)
     assert "pa55word" not in result.err and "other-secret" not in result.err
 
@@ -145,6 +149,8 @@ def test_secret_file_named_by_a_study(capsys, store, tmp_path, where, content):
 @pytest.mark.parametrize("theatre", ["../../../../etc/x", "../../tmp", "/etc", "mali/../../x", "x\x00y"])
 def test_theatre_is_an_identifier(capsys, store, tmp_path, theatre):
     study = tmp_path / "study.toml"
-    study.write_text(f'[study]\nname = "s"\ntheatre = {json.dumps(theatre)}\nfrom = 2013-01-01\nto = 2013-12-31\n')
+    study.write_text(
+        f'[study]\nname = "s"\ntheatre = {json.dumps(theatre)}\nfrom = 2013-01-01\nto = 2013-12-31\n'
+    )
     line = assert_refused(invoke(capsys, "run", study, "--out", tmp_path / "out"), "study.theatre")
     assert "passwd" not in line and "ssl" not in line  # no listing of /etc

@@ -82,7 +82,7 @@ BYTE_MUTATIONS = {
     "duplicated_header_column": lambda d: (
         _lines(d)[0].rstrip(b"\r\n")
         + b","
-        + (_lines(d)[0].split(b",") + [b"x", b"x"])[1].strip()
+        + [*_lines(d)[0].split(b","), b"x", b"x"][1].strip()
         + b"\n"
         + b"".join(_lines(d)[1:])
     ),
@@ -149,7 +149,7 @@ def test_bad_cell(capsys, store, tmp_path, bases, name, column, value):
     target = tmp_path / Path(path).name
     target.write_bytes(_replace_cell(Path(path).read_bytes(), column, value))
     # A single bad cell must become a reject (or refuse the file): never a crash.
-    _ingest(capsys, store, source, target, [*extra, "--max-reject-share", "1"][-2:] if not extra else extra)
+    _ingest(capsys, store, source, target, [*extra, "--max-reject-share", "1"])
 
 
 # --- archives --------------------------------------------------------------------------------------

@@ -3,8 +3,6 @@ one), exit 2, nothing written to the output directory, before any stage runs."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from fuzz_harness import assert_refused, invoke
 from hypothesis import HealthCheck, given, settings
@@ -73,7 +71,11 @@ CASES: list[tuple[str, str | bytes, tuple[str, ...]]] = [
     ("source_missing", BASE + '[[study.sources.events]]\nsource = "acled"\npath = "nope.csv"\n', ("path",)),
     ("source_kind", BASE + '[[study.sources.events]]\nsource = "gdelt"\npath = "x"\n', ("study.sources",)),
     ("fetch_kind", BASE + '[study.sources]\nfetch = ["gdelt"]\n', ("study.sources.fetch",)),
-    ("outcome_typo", _model(outcome="civilian_fatalites"), ("study.models[0].outcome", "civilian_fatalities")),
+    (
+        "outcome_typo",
+        _model(outcome="civilian_fatalites"),
+        ("study.models[0].outcome", "civilian_fatalities"),
+    ),
     ("treatment_typo", _model(treatment="copresense_50km"), ("study.models[0].treatment",)),
     ("treatment_radius", _model(treatment="copresence_75km"), ("study.models[0].treatment", "radii_km")),
     ("treatment_kind", _model(treatment="present_navy_50km"), ("study.models[0].treatment",)),
@@ -85,8 +87,11 @@ CASES: list[tuple[str, str | bytes, tuple[str, ...]]] = [
     ("lag_negative", _model(extra="[study.models.options]\nlag = -5\n"), ("lag",)),
     ("design_unknown", _model().replace('"twfe"', '"magic"'), ("study.models[0].design",)),
     ("inference_unknown", _model(extra='inference = "vibes"\n'), ("study.models[0].inference",)),
-    ("grid_unknown", BASE + '[study.grid]\ndesigns=["twfe"]\noutcomes=["events"]\ntreatments=["x_50km"]\n',
-     ("study.grid.treatments[0]",)),
+    (
+        "grid_unknown",
+        BASE + '[study.grid]\ndesigns=["twfe"]\noutcomes=["events"]\ntreatments=["x_50km"]\n',
+        ("study.grid.treatments[0]",),
+    ),
     ("grid_empty", BASE + "[study.grid]\ndesigns=[]\noutcomes=[]\ntreatments=[]\n", ("study.grid",)),
 ]
 
@@ -134,7 +139,7 @@ def test_random_bytes_as_study(tmp_path_factory, data):
     st.dictionaries(
         st.sampled_from(["name", "theatre", "from", "to", "unit", "period", "extent", "registry"]),
         st.one_of(
-            st.integers(-10**20, 10**20).map(str),
+            st.integers(-(10**20), 10**20).map(str),
             st.floats(allow_nan=True, allow_infinity=True).map(lambda f: repr(f).replace("inf", "inf")),
             st.text(max_size=30).map(lambda t: '"' + t.replace("\\", "").replace('"', "") + '"'),
             st.just("[]"),

@@ -16,8 +16,8 @@ for 4,000 events as for 2,000,000.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import functools
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass

@@ -251,7 +251,9 @@ def _date(option: str, value: str | dt.date) -> dt.date:
 def _client() -> httpx.Client:
     """The one HTTP client every download uses; refused when ``ENTANGLE_OFFLINE=1``."""
     if os.environ.get("ENTANGLE_OFFLINE") == "1":
-        raise FetchError("fetch", "ENTANGLE_OFFLINE=1: no download is tried", "unset ENTANGLE_OFFLINE to download")
+        raise FetchError(
+            "fetch", "ENTANGLE_OFFLINE=1: no download is tried", "unset ENTANGLE_OFFLINE to download"
+        )
     return httpx.Client(timeout=TIMEOUT, follow_redirects=True, trust_env=False)
 
 
