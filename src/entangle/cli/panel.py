@@ -77,6 +77,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.progress import Progress
 
+        from entangle.atomic import check_writable_file
         from entangle.geo.assign import ImprecisionRule
         from entangle.panel.build import PanelSpec
         from entangle.panel.io import panel_from_store
@@ -113,6 +114,7 @@ def register(app: typer.Typer) -> None:
             exclude_site_types=tuple(exclude_site_type) if exclude_site_type else spec.exclude_site_types,
         )
         spec.validate()
+        check_writable_file(out, "panel file (--out)")
         console = Console(stderr=True)
         # No live display when stderr is not a terminal: logs and error lines stay clean.
         with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
