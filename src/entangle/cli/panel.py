@@ -54,7 +54,16 @@ def register(app: typer.Typer) -> None:
         end: str | None = typer.Option(None, "--to", help="Last day (YYYY-MM-DD)."),
         out: Path = typer.Option(Path("panel.parquet"), "--out", help="Parquet file to write."),
         store: Path | None = typer.Option(
-            None, "--store", help="The DuckDB store (default: $ENTANGLE_STORE)."
+            None,
+            "--store",
+            help="The DuckDB store to read (default: $ENTANGLE_STORE); with --events, also load the "
+            "files into it.",
+        ),
+        events: list[str] | None = typer.Option(
+            None, "--events", help="SOURCE:FILE (acled, ucdp): build from this file, not the store (repeat)."
+        ),
+        deployments: list[str] | None = typer.Option(
+            None, "--deployments", help="SOURCE:FILE (geopko, radpko) with --events: read for the theatre."
         ),
         registry: Path | None = typer.Option(
             None, "--registry", help="Theatre directory (default: bundled)."
@@ -70,7 +79,10 @@ def register(app: typer.Typer) -> None:
             None, "--spread-over", help="FILE:IDCOL admin polygons for --imprecision spread on grid/H3 units."
         ),
     ) -> None:
-        """Build the dense unit × period panel (outcomes, exposures, entanglement, spatial lags)."""
+        """Build the dense unit × period panel (outcomes, exposures, entanglement, spatial lags).
+
+        From the store, or straight from files in one go with --events (and --deployments).
+        """
         from rich.console import Console
         from rich.progress import Progress
 
@@ -108,6 +120,23 @@ def register(app: typer.Typer) -> None:
             sources=tuple(source) if source else spec.sources,
         )
         spec.validate()
+        if deployments and not events:
+            raise PanelError("--deployments", "only with --events", "give --events SOURCE:FILE too")
+        if events:
+            from entangle.quick import DEPLOYMENT_SOURCES, EVENT_SOURCES, FileInput, panel_from_files
+
+            _, meta = panel_from_files(
+                [FileInput.parse(e, EVENT_SOURCES, "--events") for e in events],
+                spec,
+                [FileInput.parse(d, DEPLOYMENT_SOURCES, "--deployments") for d in deployments or []],
+                out=out,
+                registry=registry,
+                store=store,
+                write_store=store is not None,
+                engine=engine.value,
+            )
+            print(json.dumps({"out": str(out), "rows": meta["rows"], "counts": meta["counts"]}))
+            return
         console = Console(stderr=True)
         # No live display when stderr is not a terminal: logs and error lines stay clean.
         with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
