@@ -67,6 +67,32 @@ def _as_inputs(items: Sequence[FileInput | tuple[str, str | Path]]) -> list[File
     return [i if isinstance(i, FileInput) else FileInput(i[0], Path(i[1])) for i in items]
 
 
+def read_one(
+    item: FileInput,
+    registry,
+    theatre: Sequence[str] | None = None,
+    max_reject_share: float = 0.1,
+    rules=None,
+) -> LoadResult:
+    """One file through its source's loader, checked as ``entangle ingest`` checks it; events with
+    actors mapped (by ``rules``, default the registry's). Geo-PKO with ``theatre``: those rows only."""
+    from entangle.sources.actors import load_actor_rules, map_actors, peacekeeping_ids
+
+    path = check_file(item.path)
+    if item.source == "geopko" and theatre is not None:
+        from entangle.sources.geopko import read_geopko
+
+        result = read_geopko(path, registry, theatre=theatre)
+    else:
+        result = read_source(item.source, path, registry)
+    check_reject_share(result, path, max_reject_share)
+    if result.kind == "events":
+        rules = rules or load_actor_rules(registry=registry)
+        table = map_actors(result.table, result.source, rules, peacekeeping_ids(registry))
+        result = replace(result, table=table)
+    return result
+
+
 def read_files(
     events: Sequence[FileInput | tuple[str, str | Path]],
     deployments: Sequence[FileInput | tuple[str, str | Path]] = (),
@@ -78,43 +104,27 @@ def read_files(
 
     ``theatre``: ISO3 codes deployment files are restricted to (default: the registry theatre's).
     """
-    from entangle.sources.actors import load_actor_rules, map_actors, peacekeeping_ids
+    from entangle.sources.actors import load_actor_rules
 
     registry = _registry(registry)
     theatre = list(theatre or registry.theatre.country_iso3)
     results: list[tuple[FileInput, LoadResult]] = []
-    event_tables, site_tables = [], []
-    rules = None
-    for item in _as_inputs(events):
+    event_items, site_items = _as_inputs(events), _as_inputs(deployments)
+    for item in event_items:
         if item.source not in EVENT_SOURCES:
             raise InputError("--events", f"{item.source!r} is not an event source", "acled or ucdp")
-        path = check_file(item.path)
-        result = read_source(item.source, path, registry)
-        check_reject_share(result, path, max_reject_share)
-        rules = rules or load_actor_rules(registry=registry)
-        result = replace(
-            result, table=map_actors(result.table, result.source, rules, peacekeeping_ids(registry))
-        )
-        results.append((item, result))
-        event_tables.append(result.table)
-    for item in _as_inputs(deployments):
+    for item in site_items:
         if item.source not in DEPLOYMENT_SOURCES:
             raise InputError(
                 "--deployments", f"{item.source!r} is not a deployment source", "geopko or radpko"
             )
-        path = check_file(item.path)
-        if item.source == "geopko":
-            from entangle.sources.geopko import read_geopko
-
-            result = read_geopko(path, registry, theatre=theatre)
-        else:
-            result = read_source(item.source, path, registry)
-        check_reject_share(result, path, max_reject_share)
-        results.append((item, result))
-        site_tables.append(result.table)
-    if not event_tables:
+    if not event_items:
         raise InputError("--events", "no event file", "give --events acled:FILE (or ucdp:FILE)")
-    sites = stack_sites(registry_sites(registry), *site_tables)
+    rules = load_actor_rules(registry=registry)
+    for item in [*event_items, *site_items]:
+        results.append((item, read_one(item, registry, theatre, max_reject_share, rules)))
+    event_tables = [r.table for _, r in results if r.kind == "events"]
+    sites = stack_sites(registry_sites(registry), *(r.table for _, r in results if r.kind == "sites"))
     return Loaded(pa.concat_tables(event_tables, promote_options="permissive"), sites, tuple(results))
 
 
