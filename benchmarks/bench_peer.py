@@ -85,7 +85,8 @@ def scaled_acled(files: dict[str, Path], scale: int) -> Path:
 
 
 def peer_command(files: dict[str, Path], acled: Path, out: Path) -> list[str]:
-    return [sys.executable, str(files["peer"]), str(acled), str(files["adm2"]), str(files["geopko"]), str(out)]
+    paths = (files["peer"], acled, files["adm2"], files["geopko"], out)
+    return [sys.executable, *map(str, paths)]
 
 
 def entangle_args(files: dict[str, Path], acled: Path, out: Path) -> list[str]:
