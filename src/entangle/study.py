@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from entangle.errors import StudyError
+from entangle.registry.schema import InterventionKind, SiteType
 
 EventSource = Literal["ucdp", "acled", "csv"]
 DeploymentSource = Literal["geopko", "radpko", "csv"]
@@ -58,6 +59,16 @@ class Imprecision(_Model):
 
 class Exposure(_Model):
     radii_km: list[float] = Field(default_factory=lambda: [25.0, 50.0], min_length=1)
+    exclude_site_types: list[SiteType] = Field(
+        default_factory=list, description='site types left out of every exposure, e.g. ["hq"]'
+    )
+    interventions: list[str] = Field(
+        default_factory=list, description='named interventions with their own columns, e.g. ["minusma"]'
+    )
+    pairs: list[tuple[InterventionKind, InterventionKind]] = Field(
+        default_factory=list,
+        description='kind pairs with a co-presence column, e.g. [["peacekeeping", "private_military"]]',
+    )
 
     @field_validator("radii_km")
     @classmethod
@@ -65,6 +76,13 @@ class Exposure(_Model):
         if any(r <= 0 for r in radii):
             raise ValueError("every radius must be > 0 km")
         return sorted(set(radii))
+
+
+class Deployments(_Model):
+    """How long a deployment map's row holds (docs/panel.md, "Deployment time rule")."""
+
+    rule: Literal["carry_forward", "map_month", "interpolate"] = "carry_forward"
+    max_gap_months: int = Field(default=12, ge=1, le=120)
 
 
 class Model(_Model):
@@ -105,6 +123,7 @@ class Study(_Model):
     sources: Sources = Field(default_factory=Sources)
     imprecision: Imprecision = Field(default_factory=Imprecision)
     exposure: Exposure = Field(default_factory=Exposure)
+    deployments: Deployments = Field(default_factory=Deployments)
     models: list[Model] = Field(default_factory=list)
     grid: Grid | None = None
     report: Report = Field(default_factory=Report)

@@ -74,8 +74,8 @@ _RULES = (
 
 def column_label(column: str) -> str:
     """The human label of a panel column: ``copresence_50km`` → "PK–CT co-presence within 50 km"."""
-    if column.startswith("lag_"):
-        return f"{column_label(column[4:])} in neighbouring units (spatial lag)"
+    if column.startswith("splag_"):
+        return f"{column_label(column[6:])} in neighbouring units (spatial lag)"
     if column in OUTCOME_WORDS:
         return OUTCOME_WORDS[column]
     for pattern, words in _RULES:
