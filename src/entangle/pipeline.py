@@ -14,6 +14,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import sys
@@ -125,11 +126,43 @@ def validate(study: Study):
             "choose dates that overlap the theatre",
         )
     _check_model_options(study, where)
+    _check_model_columns(study, registry, where)
     if study.unit.startswith("admin:"):
         path = study.unit[len("admin:") :].rsplit(":", 1)[0]
         if not Path(path).is_file():
             raise StudyError(f"{where}: study.unit", f"polygon file {path} does not exist", "fix the path")
     return registry
+
+
+def _check_model_columns(study: Study, registry, where: str) -> None:
+    """Every column a model or the grid names must be one the panel will have (study keys named)."""
+    import difflib
+
+    from entangle.measures import radius_label
+    from entangle.panel.columns import column_names, known_columns, unknown_column
+
+    radii = study.exposure.radii_km
+    listed = known_columns([i.kind for i in registry.interventions], radii)
+    known = set(listed)
+    named: list[tuple[str, str]] = []
+    for k, model in enumerate(study.models):
+        named += [(f"study.models[{k}].outcome", model.outcome), (f"study.models[{k}].treatment", model.treatment)]
+        named += [(f"study.models[{k}].controls[{j}]", c) for j, c in enumerate(model.controls)]
+    if study.grid is not None:
+        for field in ("outcomes", "treatments"):
+            named += [(f"study.grid.{field}[{j}]", t) for j, t in enumerate(getattr(study.grid, field))]
+    for key, expression in named:
+        for name in column_names(expression):
+            if not unknown_column(name, known):
+                continue
+            close = difflib.get_close_matches(name, listed, n=3, cutoff=0.75)
+            km = re.search(r"_(\d+(?:p\d+)?)km$", name)
+            family = name[: km.start()] if km else None
+            if family and any(f"{family}_{radius_label(r)}km" in known for r in radii):
+                hint = f"study.exposure.radii_km is {[float(r) for r in radii]}: add this radius there"
+            else:
+                hint = f"did you mean {', '.join(close)}?" if close else "see docs/panel.md for the columns"
+            raise StudyError(f"{where}: {key}", f"the panel has no column {name!r}", hint)
 
 
 def _check_model_options(study: Study, where: str) -> None:

@@ -26,7 +26,7 @@ from entangle.panel.build import PanelSpec, build_panel, registry_sites, write_p
 from entangle.panel.io import stack_sites
 from entangle.sources.base import LoadResult
 from entangle.sources.ingest import check_reject_share, read_source
-from entangle.sources.readers import check_file
+from entangle.sources.readers import check_file, sha256_file
 
 EVENT_SOURCES = ("acled", "ucdp")
 DEPLOYMENT_SOURCES = ("geopko", "radpko")
@@ -49,18 +49,56 @@ class FileInput:
 
 @dataclass(frozen=True)
 class Loaded:
-    """What was read from the files: canonical events and sites, and the per-file results."""
+    """What was read from the files: canonical events and sites, and per file its result and sha256."""
 
     events: pa.Table
     sites: pa.Table
     results: tuple[tuple[FileInput, LoadResult], ...]
+    sha256: tuple[str, ...]
 
     def sources(self) -> list[dict[str, Any]]:
         """The files read, as the panel's metadata states its sources."""
         return [
-            {"source": f.source, "path": str(f.path.resolve()), "rows_loaded": r.rows_loaded}
-            for f, r in self.results
+            {"source": f.source, "path": str(f.path.resolve()), "sha256": sha, "rows_loaded": r.rows_loaded}
+            for (f, r), sha in zip(self.results, self.sha256, strict=True)
         ]
+
+
+def _fingerprint(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+class _Checksum(threading.Thread):
+    """The file's sha256, computed beside its parsing (hashlib releases the GIL on large chunks).
+
+    The checksum names the bytes that were parsed only if the file did not change in between:
+    ``result`` compares its size and modification time with those taken before parsing began.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(daemon=True)
+        self.path, self.before = path, _fingerprint(path)
+        self.sha256: str | None = None
+        self.failure: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.sha256 = sha256_file(self.path)
+        except BaseException as exc:  # re-raised in the caller's thread by result()
+            self.failure = exc
+
+    def result(self) -> str:
+        self.join()
+        if self.failure is not None:
+            raise self.failure
+        if _fingerprint(self.path) != self.before:
+            raise InputError(
+                str(self.path), "the file changed while it was read", "read it once it is complete"
+            )
+        assert self.sha256 is not None
+        return self.sha256
 
 
 def _as_inputs(items: Sequence[FileInput | tuple[str, str | Path]]) -> list[FileInput]:
@@ -121,11 +159,14 @@ def read_files(
     if not event_items:
         raise InputError("--events", "no event file", "give --events acled:FILE (or ucdp:FILE)")
     rules = load_actor_rules(registry=registry)
+    checksums = []
     for item in [*event_items, *site_items]:
+        checksums.append(_Checksum(check_file(item.path)))
         results.append((item, read_one(item, registry, theatre, max_reject_share, rules)))
     event_tables = [r.table for _, r in results if r.kind == "events"]
     sites = stack_sites(registry_sites(registry), *(r.table for _, r in results if r.kind == "sites"))
-    return Loaded(pa.concat_tables(event_tables, promote_options="permissive"), sites, tuple(results))
+    events_table = pa.concat_tables(event_tables, promote_options="permissive")
+    return Loaded(events_table, sites, tuple(results), tuple(c.result() for c in checksums))
 
 
 def _registry(registry):
@@ -145,14 +186,12 @@ class _StoreWriter(threading.Thread):
     def run(self) -> None:
         try:
             from entangle.sources.actors import load_actor_rules
-            from entangle.sources.readers import sha256_file
             from entangle.store import open_store
 
             actor_map = load_actor_rules(registry=self.registry).table()
             with open_store(self.store) as db:
-                for item, result in self.loaded.results:
-                    sha = sha256_file(item.path)
-                    if not db.has_file(sha):
+                for (item, result), sha in zip(self.loaded.results, self.loaded.sha256, strict=True):
+                    if not db.has_file(sha, item.source):
                         db.write(result, item.path, sha, actor_map if result.kind == "events" else None)
         except BaseException as exc:  # re-raised in the caller's thread by finish()
             self.failure = exc

@@ -48,6 +48,9 @@ class SimulateError(EntangleError):
     """The simulation parameters are inconsistent."""
 
 
+MAX_ROWS = 10_000_000  # about 2 GB of synthetic panel in memory
+
+
 @dataclass(frozen=True)
 class SimulationSpec:
     units: int = 400
@@ -74,6 +77,22 @@ class SimulationSpec:
     def validate(self) -> None:
         if self.units < 4 or self.periods < 4:
             raise SimulateError("simulate", "need at least 4 units and 4 periods", "raise --units/--periods")
+        if self.units * self.periods > MAX_ROWS:
+            raise SimulateError(
+                "simulate",
+                f"{self.units} units x {self.periods} periods is {self.units * self.periods:,} rows, "
+                f"more than the {MAX_ROWS:,} a synthetic panel may have",
+                "lower --units or --periods",
+            )
+        for name in ("effect", "noise_sd", "spatial_sd", "spacing_deg", "heterogeneity", "dynamic", "r1_km", "r2_km"):
+            value = getattr(self, name)
+            if not math.isfinite(value):
+                raise SimulateError(f"simulate {name}", f"{value} is not a finite number", "give a number")
+        for name in ("noise_sd", "spatial_sd", "heterogeneity"):
+            if getattr(self, name) < 0:
+                raise SimulateError(f"simulate {name}", f"{getattr(self, name)} is negative", "give a number >= 0")
+        if self.spacing_deg <= 0:
+            raise SimulateError("simulate spacing_deg", f"{self.spacing_deg} must be > 0", "e.g. 0.25")
         if self.design not in TREATMENTS:
             raise SimulateError("simulate", f"unknown design {self.design!r}", f"one of {sorted(TREATMENTS)}")
         if not 0 <= self.never_share < 1:

@@ -8,6 +8,7 @@ recorded in ``rejects`` with the reason, so ``event_id`` stays unique.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from dataclasses import replace
@@ -17,8 +18,8 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from entangle import __version__
-from entangle.errors import StoreError
+from entangle import __version__, interrupts
+from entangle.errors import StoreError, environment_error, is_interrupt
 from entangle.sources import EVENT_COLUMNS, SITE_COLUMNS
 from entangle.sources.base import LoadResult
 
@@ -121,9 +122,16 @@ class Store:
             ],
         }
 
-    def has_file(self, sha256: str) -> bool:
+    def has_file(self, sha256: str, source: str) -> bool:
+        """True when this file's content is already loaded as ``source`` (``csv`` covers ``csv:<name>``):
+        the same bytes loaded as another source are a different load."""
+        family = source.split(":")[0]
         return (
-            self.con.execute("SELECT count(*) FROM provenance WHERE sha256 = ?", [sha256]).fetchone()[0] > 0
+            self.con.execute(
+                "SELECT count(*) FROM provenance WHERE sha256 = ? AND split_part(source, ':', 1) = ?",
+                [sha256, family],
+            ).fetchone()[0]
+            > 0
         )
 
     def unmapped_actors(self, source: str | None = None, min_events: int = 1) -> list[dict]:
@@ -157,7 +165,7 @@ class Store:
         Returns the result as stored: rows whose event id is already in the store move to the
         rejects. A file whose sha256 is already recorded is left alone and returned unchanged.
         """
-        if self.has_file(sha256):
+        if self.has_file(sha256, result.source):
             return result
         kind = result.kind
         con = self.con
@@ -216,11 +224,14 @@ class Store:
                 )
                 con.execute("INSERT INTO actor_map BY NAME SELECT * FROM incoming_map")
                 con.unregister("incoming_map")
+            interrupts.check()  # a Ctrl-C that DuckDB swallowed must not end in a commit
             con.execute("COMMIT")
-        except Exception as exc:
-            con.execute("ROLLBACK")
-            if isinstance(exc, StoreError):
+        except BaseException as exc:
+            self._rollback()
+            if isinstance(exc, StoreError) or not isinstance(exc, Exception):
                 raise
+            if is_interrupt(exc) or environment_error(exc) is not None:
+                raise  # the CLI reports these (exit 130 / 2) naming the real cause
             import duckdb
 
             if isinstance(exc, duckdb.Error):
@@ -229,8 +240,16 @@ class Store:
                 ) from exc
             raise
         finally:
-            con.execute(f"SET memory_limit = '{previous_limit}'")
+            with contextlib.suppress(Exception):
+                con.execute(f"SET memory_limit = '{previous_limit}'")
         return result
+
+    def _rollback(self) -> None:
+        """Undo the open transaction. When the failure already ended it (DuckDB aborts a transaction
+        whose write hit a full disk), ROLLBACK itself fails with "no transaction is active": that
+        must not hide the real cause, which the caller re-raises."""
+        with contextlib.suppress(Exception):
+            self.con.execute("ROLLBACK")
 
     def _columns(self, name: str) -> list[str]:
         return [r[0] for r in self.con.execute(f"DESCRIBE {name}").fetchall()]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 import re
 import tomllib
@@ -23,6 +24,12 @@ from entangle.errors import StudyError
 from entangle.registry.schema import InterventionKind, SiteType
 
 EventSource = Literal["ucdp", "acled", "csv"]
+# A theatre is named by an identifier (it becomes a directory name: no path may hide in it).
+THEATRE_ID = r"^[a-z][a-z0-9_]{0,63}$"
+# The study window: a panel of months from year 1 to 9999 would not fit in memory; these years hold
+# every dataset entangle reads.
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
+MAX_RADIUS_KM = 20_000.0  # half the Earth's circumference: every point is within it
 DeploymentSource = Literal["geopko", "radpko", "csv"]
 ImpreciseRule = Literal["drop", "point", "spread"]
 
@@ -73,8 +80,9 @@ class Exposure(_Model):
     @field_validator("radii_km")
     @classmethod
     def _positive(cls, radii: list[float]) -> list[float]:
-        if any(r <= 0 for r in radii):
-            raise ValueError("every radius must be > 0 km")
+        bad = [r for r in radii if not 0 < r <= MAX_RADIUS_KM]  # also NaN and inf
+        if bad:
+            raise ValueError(f"every radius must be > 0 km and at most {MAX_RADIUS_KM:g} km (got {bad[0]})")
         return sorted(set(radii))
 
 
@@ -92,6 +100,38 @@ class Model(_Model):
     inference: Literal["cluster", "conley", "ri"] = "cluster"
     controls: list[str] = Field(default_factory=list)
     options: dict[str, float | int | str | bool] = Field(default_factory=dict)
+
+    @field_validator("options")
+    @classmethod
+    def _finite(cls, options: dict) -> dict:
+        for name, value in options.items():
+            problem = option_problem(name, value)
+            if problem:
+                raise ValueError(f"option {name}: {problem}")
+        return options
+
+
+# Options that are distances or counts: a NaN, an infinity or a negative value is never meant.
+POSITIVE_OPTIONS = ("conley_km",)
+NON_NEGATIVE_OPTIONS = ("lag", "leads", "lags", "conley_lag", "ri_draws", "seed")
+
+
+def option_problem(name: str, value: object) -> str | None:
+    """Why a design option's value cannot be right (NaN, infinite, out of range), or None.
+    Shared by study models and ``--option NAME=VALUE``."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None  # not a number: the design checks its own text options
+    if not math.isfinite(number):
+        return f"{value} is not a finite number"
+    if name in POSITIVE_OPTIONS and number <= 0:
+        return f"{value} must be > 0"
+    if name in NON_NEGATIVE_OPTIONS and number < 0:
+        return f"{value} must be >= 0"
+    return None
 
 
 class Grid(_Model):
@@ -113,7 +153,7 @@ class Report(_Model):
 
 class Study(_Model):
     name: str
-    theatre: str = "mali"
+    theatre: str = Field(default="mali", pattern=THEATRE_ID)
     registry: Path | None = None
     start: dt.date = Field(alias="from")
     end: dt.date = Field(alias="to")
@@ -138,8 +178,23 @@ class Study(_Model):
             return unit
         raise ValueError("unit must be 'priogrid', 'h3:RES' or 'admin:FILE:IDCOL'")
 
+    @field_validator("extent")
+    @classmethod
+    def _iso3(cls, codes: list[str]) -> list[str]:
+        import pycountry
+
+        for code in codes:
+            if not (re.fullmatch(r"[A-Z]{3}", code) and pycountry.countries.get(alpha_3=code)):
+                raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-3 country code (e.g. 'MLI')")
+        return codes
+
     @model_validator(mode="after")
     def _ordered(self) -> Study:
+        for key, day in (("from", self.start), ("to", self.end)):
+            if not EARLIEST <= day <= LATEST:
+                raise StudyError(
+                    f"study.{key}", f"{day} is outside {EARLIEST}..{LATEST}", "give a date in that range"
+                )
         if self.end < self.start:
             raise StudyError(
                 "study.to", f"{self.end} is before 'from' ({self.start})", "make 'to' later than 'from'"
@@ -202,6 +257,8 @@ def parse_study(text: str, where: str, base: Path) -> Study:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise StudyError(where, f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise StudyError(where, "not a study: TOML nested too deeply", "a study is one flat [study] table") from None
     body = raw.get("study")
     if not isinstance(body, dict) or len(raw) != 1:
         extra = sorted(set(raw) - {"study"})
@@ -256,4 +313,12 @@ def load_study(path: str | os.PathLike[str] | None = None) -> Study:
     path = Path(path)
     if not path.is_file():
         raise StudyError(str(path), "study file not found", "give the path to a .toml study file")
-    return parse_study(path.read_text(encoding="utf-8"), str(path), path.parent)
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise StudyError(f"{path}:{line}", "not UTF-8 text", "save the study file as UTF-8") from None
+    if "\x00" in text:
+        raise StudyError(str(path), "binary content (NUL bytes), not a TOML study", "is this the right file?")
+    return parse_study(text, str(path), path.parent)

@@ -12,8 +12,9 @@ import traceback
 import typer
 from typer.exceptions import Abort, Exit, TyperException
 
+from entangle import interrupts
 from entangle.cli import data, estimate, fetch, panel, registry, run
-from entangle.errors import EntangleError
+from entangle.errors import EntangleError, environment_error, is_interrupt, redact
 
 app = typer.Typer(
     name="entangle",
@@ -38,34 +39,86 @@ for _module in (registry, data, fetch, panel, estimate, run):
 
 
 def run_cli(argv: list[str] | None = None) -> int:
-    """Run the CLI on ``argv`` and return the exit code (0 ok, 2 user error, 1 bug)."""
+    """Run the CLI on ``argv`` and return the exit code: 0 ok, 1 a bug in entangle, 2 bad input or a
+    failure of the environment (full disk, read-only output, ...), 130 interrupted (Ctrl-C).
+
+    This is the one place that turns exceptions into exit codes; every message is one line.
+    """
     _state["debug"] = False
+    with interrupts.watch():
+        code = _dispatch(argv)
+        # A Ctrl-C that something swallowed on the way still ends the command as interrupted.
+        if interrupts.requested() and code != 130:
+            _fail("error: interrupted")
+            return 130
+    return code
+
+
+def _fail(line: str) -> None:
+    print(redact(" ".join(line.split())), file=sys.stderr)
+
+
+def _dispatch(argv: list[str] | None) -> int:
     try:
         # standalone_mode=False: click *returns* the code of a `raise typer.Exit(n)` instead of raising it
         code = app(args=argv, prog_name="entangle", standalone_mode=False)
     except EntangleError as exc:
         if _state["debug"]:
             traceback.print_exc()
-        print(f"error: {exc}", file=sys.stderr)
+        _fail(f"error: {exc}")
         return 2
-    except Exit as exc:
+    except Exit as exc:  # typer turns Ctrl-C into Exit(130)
+        if exc.exit_code == 130 or isinstance(exc.__context__, KeyboardInterrupt):
+            _fail("error: interrupted")
+            return 130
         return exc.exit_code
-    except Abort:
-        print("error: aborted", file=sys.stderr)
+    except Abort as exc:  # EOF at a prompt (or a Ctrl-C some library turned into Abort)
+        if isinstance(exc.__context__, KeyboardInterrupt) or interrupts.requested():
+            _fail("error: interrupted")
+            return 130
+        _fail("error: aborted")
         return 1
-    except TyperException as exc:  # usage errors: unknown command, bad option, missing argument
-        exc.show()
+    except TyperException as exc:
+        if hasattr(exc, "ctx"):  # a usage error: unknown command, bad option value, missing argument
+            _fail(f"error: {_usage_where(exc)}: {_usage_what(exc)} ({_usage_hint(exc)})")
+            return 2
+        _fail(f"error: {exc.format_message()}")
         return exc.exit_code
-    except Exception as exc:
+    except BaseException as exc:
+        if not isinstance(exc, Exception) and not isinstance(exc, KeyboardInterrupt):
+            raise  # SystemExit, GeneratorExit
+        if is_interrupt(exc):
+            _fail("error: interrupted")
+            return 130
         if _state["debug"]:
-            raise
-        print(
+            traceback.print_exc()
+        env = environment_error(exc)
+        if env is not None:
+            _fail(f"error: {env}")
+            return 2
+        _fail(
             f"error: internal: {type(exc).__name__}: {exc} (a bug in entangle; rerun with --debug "
-            "for the traceback and report it)",
-            file=sys.stderr,
+            "for the traceback and report it)"
         )
         return 1
     return code if isinstance(code, int) else 0
+
+
+def _usage_what(exc: TyperException) -> str:
+    text = exc.format_message() if type(exc).__name__ == "MissingParameter" else exc.message
+    return text.replace("Value error, ", "").rstrip(".")
+
+
+def _usage_where(exc: TyperException) -> str:
+    param = getattr(exc, "param", None)
+    if param is not None and getattr(param, "opts", None):
+        return param.opts[0] if param.param_type_name == "option" else str(param.name).upper()
+    return exc.ctx.command_path if exc.ctx is not None else "entangle"
+
+
+def _usage_hint(exc: TyperException) -> str:
+    path = exc.ctx.command_path if exc.ctx is not None else "entangle"
+    return f"see '{path} --help'"
 
 
 def main() -> None:

@@ -12,11 +12,16 @@ from entangle.errors import EstimateError
 
 
 def _options(pairs: list[str]) -> dict[str, str]:
+    from entangle.study import option_problem
+
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise EstimateError(f"--option {pair}", "expected NAME=VALUE", "e.g. --option leads=4")
+        problem = option_problem(key.strip(), value.strip())
+        if problem:
+            raise EstimateError(f"--option {key.strip()}", problem, "give a finite number in range")
         out[key.strip()] = value.strip()
     return out
 
@@ -82,6 +87,10 @@ def register(app: typer.Typer) -> None:
             raise EstimateError("--format", f"unknown format {fmt!r}", "table or json")
         if panel is None:
             raise EstimateError("estimate", "no panel file given", "entangle estimate PANEL.parquet ...")
+        if out is not None:
+            from entangle.atomic import check_writable_file
+
+            check_writable_file(out, "results file (--out)")
         if study is not None:
             from entangle.study import load_study
 
@@ -137,6 +146,7 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed"),
     ) -> None:
         """Write a synthetic panel with known effects (labelled synthetic in its metadata)."""
+        from entangle.atomic import check_writable_file
         from entangle.simulate import SimulationSpec, simulate_panel, write_panel
 
         spec = SimulationSpec(
@@ -153,6 +163,8 @@ def register(app: typer.Typer) -> None:
             spacing_deg=spacing_deg,
             seed=seed,
         )
+        spec.validate()
+        check_writable_file(out, "panel file (--out)")
         frame, meta = simulate_panel(spec)
         write_panel(frame, meta, out)
         truth = {k: v for k, v in meta["truth"].items() if k != "event"}

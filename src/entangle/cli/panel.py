@@ -90,6 +90,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.progress import Progress
 
+        from entangle.atomic import check_writable_file
         from entangle.geo.assign import ImprecisionRule
         from entangle.panel.build import PanelSpec
         from entangle.panel.io import panel_from_store
@@ -126,6 +127,7 @@ def register(app: typer.Typer) -> None:
             exclude_site_types=tuple(exclude_site_type) if exclude_site_type else spec.exclude_site_types,
         )
         spec.validate()
+        check_writable_file(out, "panel file (--out)")
         if deployments and not events:
             raise PanelError("--deployments", "only with --events", "give --events SOURCE:FILE too")
         if events:

@@ -132,6 +132,10 @@ def network(
     from entangle.registry import load_registry
     from entangle.registry.network import graph_at, graph_text, timeline_graph
 
+    if out is not None:
+        from entangle.atomic import check_writable_file
+
+        check_writable_file(out, "graph file (--out)")
     loaded = load_registry(registry)
     graph = graph_at(loaded, _date(at, "--at")) if at else timeline_graph(loaded, by.value)
     text = graph_text(graph, fmt.value)

@@ -16,7 +16,11 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("out"), "--out", "-o", help="Output directory."),
     ) -> None:
         """Run a study: registry, sources, store, panel, estimates and report, cached stage by stage."""
-        from entangle.pipeline import run_study
+        from entangle.atomic import check_writable_dir
+        from entangle.pipeline import run_cache_dir, run_study
         from entangle.study import load_study
 
-        run_study(load_study(study), out)
+        loaded = load_study(study)
+        check_writable_dir(out)
+        check_writable_dir(run_cache_dir(), "cache directory (ENTANGLE_CACHE)")
+        run_study(loaded, out)

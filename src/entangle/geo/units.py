@@ -177,6 +177,9 @@ def read_polygons(path: str | Path, id_column: str) -> tuple[np.ndarray, np.ndar
         raise InputError(
             where, f"cannot read polygons: {exc}".splitlines()[0], "is it a vector file?"
         ) from None
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
+        # A CSV or a spreadsheet reads as a plain table (its cells are not repeated here).
+        raise InputError(where, "no geometry: not a polygon file", "give a GeoJSON, GeoPackage or Shapefile")
     if id_column not in frame.columns or id_column == frame.geometry.name:
         cols = [c for c in frame.columns if c != frame.geometry.name]
         raise InputError(where, f"no id column {id_column!r}", f"columns are: {', '.join(map(str, cols))}")

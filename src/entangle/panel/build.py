@@ -88,11 +88,19 @@ class PanelSpec:
         )
 
     def validate(self) -> None:
-        bad = [r for r in self.radii_km if not r > 0]
+        from entangle.study import EARLIEST, LATEST, MAX_RADIUS_KM
+
+        bad = [r for r in self.radii_km if not 0 < r <= MAX_RADIUS_KM]  # also NaN and inf
         if bad or not self.radii_km:
             raise PanelError(
-                "radius", f"every radius must be > 0 km (got {bad or 'none'})", "e.g. --radius 25"
+                "radius",
+                f"every radius must be > 0 km and at most {MAX_RADIUS_KM:g} km (got {bad or 'none'})",
+                "e.g. --radius 25",
             )
+        for flag, day in (("--from", self.start), ("--to", self.end)):
+            if not EARLIEST <= day <= LATEST:
+                raise PanelError(flag, f"{day} is outside {EARLIEST}..{LATEST}", "give a date in that range")
+
         if self.period not in MONTHS_PER:
             raise PanelError("period", f"unknown period {self.period!r}", "use month, quarter or year")
         if self.end < self.start:
@@ -325,6 +333,15 @@ def _prepare(
         units = make_units(spec.unit, shape)
     _check_interventions(spec.interventions, registry)
     if spec.sources:
+        held = sorted(set(events.column("source").to_pylist()))
+        absent = [s for s in spec.sources if s not in held]
+        if absent:
+            # A panel from a source with no events would read as "no violence": refuse it.
+            raise PanelError(
+                "sources",
+                f"no events from source {absent[0]!r} in the store",
+                f"sources in the store: {', '.join(held)}" if held else "the store holds no events",
+            )
         events = events.filter(pc.is_in(events.column("source"), pa.array(list(spec.sources), pa.string())))
     layer = None
     if spec.spread_over:

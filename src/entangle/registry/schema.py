@@ -124,7 +124,7 @@ class Tie(_Dated):
     source_id: str
     target_id: str
     type: TieType
-    weight: float = Field(default=1.0, gt=0)
+    weight: float = Field(default=1.0, gt=0, allow_inf_nan=False)  # a finite strength
     directed: bool = True
     note: str | None = None
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+import re2
 import yaml
 
 from entangle.errors import InputError
@@ -39,6 +41,17 @@ _PERIOD = re.compile(r"\s*\(\s*\d{4}\s*-\s*(?:\d{4})?\s*\)")
 _MIN_DATE = dt.date(1, 1, 1)
 _MAX_DATE = dt.date(9999, 12, 31)
 _KEYS = {"exact", "pattern", "side_id", "intervention", "category", "while_active", "from", "to", "note"}
+
+
+@functools.cache
+def compile_pattern(pattern: str) -> re2._Regexp:
+    """A rule's pattern, case-insensitive, compiled by RE2: matching takes time linear in the name's
+    length whatever the pattern (``^(a+)+$`` cannot backtrack for ever, as it would with ``re``)."""
+    options = re2.Options()
+    options.case_sensitive = False
+    options.log_errors = False  # RE2 would print parse errors on stderr; the InputError says it
+    options.max_mem = 8 << 20  # a pattern whose automaton needs more is refused, not built
+    return re2.compile(pattern, options)
 
 
 def normalise_actor(name: str) -> str:
@@ -68,7 +81,7 @@ class Rule:
         clean = normalise_actor(name)
         if self.match == "exact":
             return clean.casefold() == self.value.casefold()
-        return re.search(self.value, clean, flags=re.IGNORECASE) is not None
+        return compile_pattern(self.value).search(clean) is not None
 
     def active(self, lo: dt.date, hi: dt.date) -> bool:
         """True when the rule applies on every day of [lo, hi)."""
@@ -154,10 +167,13 @@ def _rule(entry: Any, index: int, source: str, path: Path, registry: Registry | 
     value = str(entry[match]).strip()
     if match == "pattern":
         try:
-            re.compile(value)
-        except re.error as exc:
+            compile_pattern(value)
+        except re2.error as exc:
+            reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
             raise InputError(
-                where, f"invalid regular expression {value!r}: {exc}", "check the pattern"
+                where,
+                f"invalid regular expression {value!r}: {reason}",
+                "patterns use RE2 syntax (no backreferences or lookaround)",
             ) from None
     intervention = entry.get("intervention")
     category = entry.get("category")

@@ -113,6 +113,8 @@ def read_text_table(path: Path) -> TextTable:
     text, fallbacks = decode_lines(raw)
     first = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first.count)  # Excel exports in many locales use ';'
+    # One cell may be as long as the file (a 10 MB comment is still valid CSV).
+    csv.field_size_limit(max(csv.field_size_limit(), len(text)))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [cell.strip() for cell in next(reader)]
@@ -162,7 +164,8 @@ def parse_number(cell: str | None) -> float | None:
 def parse_troops(cell: str | None) -> int | None:
     """Troops as a non-negative whole number (means are rounded); None for 'NA', 'unknown', '100-200'."""
     value = parse_number(cell)
-    if value is None or value < 0:
+    # Beyond the store's INTEGER range (1e300) a count is not a number the store can hold.
+    if value is None or value < 0 or value >= 2**31:
         return None
     return round(value)
 

@@ -33,7 +33,7 @@ from typing import Any, BinaryIO
 import httpx
 
 from entangle.atomic import atomic_path
-from entangle.errors import FetchError
+from entangle.errors import FetchError, redact
 from entangle.sources.readers import sha256_file
 
 UCDP_DEFAULT_URL = "https://ucdp.uu.se/downloads/ged"
@@ -249,12 +249,19 @@ def _date(option: str, value: str | dt.date) -> dt.date:
 
 
 def _client() -> httpx.Client:
+    """The one HTTP client every download uses; refused when ``ENTANGLE_OFFLINE=1``."""
+    if os.environ.get("ENTANGLE_OFFLINE") == "1":
+        raise FetchError("fetch", "ENTANGLE_OFFLINE=1: no download is tried", "unset ENTANGLE_OFFLINE to download")
     return httpx.Client(timeout=TIMEOUT, follow_redirects=True, trust_env=False)
 
 
 def _where(url: str) -> str:
-    """The URL without its query string, so no credential ever reaches a message."""
-    return str(httpx.URL(url).copy_with(query=None, fragment=None))
+    """The URL without its query string or user:password, so no credential ever reaches a message."""
+    try:
+        bare = httpx.URL(url).copy_with(query=None, fragment=None, userinfo=b"")
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return redact(url.split("?", 1)[0])
+    return redact(str(bare))
 
 
 @contextmanager

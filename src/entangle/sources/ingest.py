@@ -8,7 +8,9 @@ again: loading the same file twice changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import codecs
+import contextlib
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,10 +18,10 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from entangle.errors import InputError
+from entangle.errors import EntangleError, InputError, RegistryError
 from entangle.sources.actors import ActorRules, load_actor_rules, map_actors, peacekeeping_ids
 from entangle.sources.base import FOLDED, LoadResult
-from entangle.sources.readers import check_file, sha256_file
+from entangle.sources.readers import check_file, snapshot
 
 if TYPE_CHECKING:
     from entangle.registry import Registry
@@ -111,18 +113,72 @@ def ingest(
         raise InputError(
             "--max-reject-share", f"{max_reject_share} is not a share", "give a number in [0, 1]"
         )
+    check_mapping(source, mapping)
+    check_encoding(encoding)
     path = check_file(path)
-    sha256 = sha256_file(path)
-    if store.has_file(sha256):
-        kind = "sites" if source in ("geopko", "radpko") else "events"
-        return LoadResult(source=source, kind=kind, table=pa.table({}), notes=(ALREADY_LOADED,))
-    reg = _registry(registry)
-    result = read_source(source, path, reg, mapping, encoding)
-    check_reject_share(result, path, max_reject_share)
-    actor_map = None
-    if result.kind == "events":
-        rules = rules or load_actor_rules(registry=reg)
-        table = map_actors(result.table, result.source, rules, peacekeeping_ids(reg))
-        result = replace(result, table=table)
-        actor_map = rules.table()
-    return store.write(result, path, sha256, actor_map=actor_map)
+    # One pass over one open file gives both the checksum and the bytes the loader reads.
+    with snapshot(path) as (copy, sha256):
+        if store.has_file(sha256, source):
+            kind = "sites" if source in ("geopko", "radpko") else "events"
+            return LoadResult(source=source, kind=kind, table=pa.table({}), notes=(ALREADY_LOADED,))
+        reg = _registry(registry)
+        with _named_as(copy, path):
+            result = read_source(source, copy, reg, mapping, encoding)
+        check_reject_share(result, path, max_reject_share)
+        actor_map = None
+        if result.kind == "events":
+            rules = rules or load_actor_rules(registry=reg)
+            table = map_actors(result.table, result.source, rules, peacekeeping_ids(reg))
+            result = replace(result, table=table)
+            actor_map = rules.table()
+        return store.write(result, path, sha256, actor_map=actor_map)
+
+
+def check_mapping(source: str, mapping: Mapping[str, str] | list[str] | None) -> None:
+    """``--map`` belongs to the generic csv loader only, and each canonical field is mapped once."""
+    if not mapping:
+        return
+    if source != "csv":
+        raise InputError(
+            "--map", f"column mapping is for the csv source only, not {source!r}", "drop --map or use csv"
+        )
+    if isinstance(mapping, Mapping):
+        return
+    seen: dict[str, str] = {}
+    for pair in mapping:
+        target, sep, column = str(pair).partition("=")
+        target = target.strip()
+        if not sep or not target or not column.strip():
+            raise InputError(f"--map {pair}", "expected FIELD=COLUMN", "e.g. --map date=event_date")
+        if target in seen:
+            raise InputError(
+                f"--map {pair}", f"field {target!r} is mapped twice (also to {seen[target]!r})", "map it once"
+            )
+        seen[target] = column.strip()
+
+
+def check_encoding(encoding: str) -> None:
+    """An encoding name Python knows (or ``auto``)."""
+    if encoding == "auto":
+        return
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InputError(
+            "--encoding", f"unknown encoding {encoding!r}", "e.g. utf-8, cp1252, latin-1 or auto"
+        ) from None
+
+
+@contextlib.contextmanager
+def _named_as(copy: Path, path: Path) -> Iterator[None]:
+    """Errors from reading the private copy name the user's file instead."""
+    try:
+        yield
+    except RegistryError:
+        raise
+    except EntangleError as exc:
+
+        def fix(text: str | None) -> str | None:
+            return text.replace(str(copy), str(path)) if text else text
+
+        raise type(exc)(fix(exc.where), fix(exc.what), fix(exc.hint)) from exc.__cause__

@@ -20,8 +20,14 @@ import difflib
 import hashlib
 import io
 import json
+import os
+import re
+import shutil
+import stat
+import tempfile
 import zipfile
-from collections.abc import Iterable, Sequence
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +42,7 @@ SEP = "\x1f"  # separates a reject's column from its reason inside SQL
 BATCH_ROWS = 100_000  # rows per Arrow batch when collecting large query results
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 1 << 16
+MAX_BLOCK = 1 << 30  # the largest CSV block tried for a file with very long records
 # Windows-1252 is what spreadsheet exports on Western-locale machines write; real ACLED/Geo-PKO
 # files re-saved from Excel arrive in it. It is tried only when the bytes are not valid UTF-8.
 FALLBACK_ENCODING = "cp1252"
@@ -59,6 +66,70 @@ def sha256_file(path: str | Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 22), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def snapshot(path: str | Path) -> Iterator[tuple[Path, str]]:
+    """A private copy of the file and its sha256, made in one pass over one open file.
+
+    Loaders then read the copy, so the checksum the store records is that of exactly the bytes that
+    were loaded. The copy is refused when the file changed while it was copied (another process
+    truncating it, or still writing it): size and modification time of the open file and of the
+    path, before and after, must agree with the bytes read. The copy is removed on leaving.
+    """
+    path = check_file(path)
+    with open(path, "rb") as source:
+        before = os.fstat(source.fileno())
+        if not stat.S_ISREG(before.st_mode):  # replaced by a FIFO or device since check_file
+            raise InputError(str(path), "not a regular file", "give the path of a data file")
+        folder = Path(tempfile.mkdtemp(prefix="entangle-snapshot-"))
+        try:
+            copy = folder / path.name
+            digest, size = hashlib.sha256(), 0
+            with open(copy, "wb") as target:
+                for chunk in iter(lambda: source.read(1 << 22), b""):
+                    digest.update(chunk)
+                    target.write(chunk)
+                    size += len(chunk)
+            after, now = os.fstat(source.fileno()), os.stat(path)
+            stamp = (before.st_size, before.st_mtime_ns)
+            if (
+                size != before.st_size
+                or (after.st_size, after.st_mtime_ns) != stamp
+                or (
+                    now.st_ino,
+                    now.st_size,
+                    now.st_mtime_ns,
+                )
+                != (before.st_ino, *stamp)
+            ):
+                raise InputError(
+                    str(path),
+                    f"the file changed while it was read ({before.st_size} bytes at the start, "
+                    f"{size} read, {now.st_size} now); nothing was loaded",
+                    "wait until the program writing it has finished, then ingest it again",
+                )
+            if size == 0:
+                raise InputError(f"{path}:1", "the file is empty", "was the download interrupted?")
+            _check_archive(copy, path)
+            yield copy, digest.hexdigest()
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _check_archive(copy: Path, path: Path) -> None:
+    """A zip archive whose members do not all pass their CRC check is refused before it is read."""
+    if not zipfile.is_zipfile(copy):
+        return
+    try:
+        with zipfile.ZipFile(copy) as archive:
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as exc:
+        raise InputError(str(path), f"damaged zip archive ({exc})", "download or zip it again") from None
+    if damaged is not None:
+        raise InputError(
+            str(path), f"damaged zip archive: member {damaged!r} fails its CRC check", "download it again"
+        )
 
 
 def check_file(path: str | Path) -> Path:
@@ -140,9 +211,10 @@ def _header(text_sample: str, path: Path) -> tuple[str, list[str]]:
         if len(fields) > best[0]:
             best = (len(fields), delim, fields)
     if best[0] < 2:
+        # The line itself is not quoted: the file may be anything a study names (even /etc/shadow).
         raise InputError(
             f"{path}:1",
-            f"cannot find a delimiter in the header line {first[:80]!r}",
+            f"cannot find a delimiter in the header line ({len(first)} characters)",
             "expected a CSV file separated by comma, semicolon, tab or '|'",
         )
     return best[1], best[2]
@@ -165,6 +237,10 @@ def _article(word: str) -> str:
     return "an" if word[:1].upper() in "AEIO" else "a"  # "an ACLED", "a UCDP"
 
 
+# What a column name looks like; a header of other text is not echoed in messages.
+_COLUMN_NAME = re.compile(r"[\w .()#/-]{1,40}")
+
+
 def require_columns(found: Sequence[str], required: Iterable[str], path: Path, what: str) -> None:
     """Raise one clear error for the first required column the header lacks."""
     for column in required:
@@ -172,9 +248,11 @@ def require_columns(found: Sequence[str], required: Iterable[str], path: Path, w
             close = difflib.get_close_matches(column, list(found), n=1)
             if close:
                 hint = f"did you mean {close[0]!r}?"
-            else:
+            elif all(_COLUMN_NAME.fullmatch(name) for name in found):
                 shown = ", ".join(found[:12]) + (" ..." if len(found) > 12 else "")
                 hint = f"is this {_article(what)} {what} file? header has: {shown}"
+            else:  # not column names: the first line is not shown (it may be anyone's data)
+                hint = f"is this {_article(what)} {what} file? its first line does not look like a header"
             raise InputError(f"{path}:1", f"missing column {column!r}", hint)
 
 
@@ -244,18 +322,15 @@ def read_delimited(
             bad.append((row.number, f"expected {row.expected_columns} fields, found {row.actual_columns}"))
             return "skip"
 
-        # A plain file is opened by Arrow itself (less memory in flight than through a Python file).
-        zipped = zipfile.is_zipfile(path)
-        with _open(path, suffixes) if zipped else contextlib.nullcontext(str(path)) as stream:
-            table = pacsv.read_csv(
-                stream,
-                read_options=pacsv.ReadOptions(
-                    column_names=names, skip_rows=1, encoding=enc, use_threads=threads, block_size=1 << 20
+        def options(block: int) -> dict:
+            return {
+                "read_options": pacsv.ReadOptions(
+                    column_names=names, skip_rows=1, encoding=enc, use_threads=threads, block_size=block
                 ),
-                parse_options=pacsv.ParseOptions(
+                "parse_options": pacsv.ParseOptions(
                     delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
                 ),
-                convert_options=pacsv.ConvertOptions(
+                "convert_options": pacsv.ConvertOptions(
                     column_types={
                         c: pa.string() if c in plain else pa.dictionary(pa.int32(), pa.string())
                         for c in wanted
@@ -265,7 +340,22 @@ def read_delimited(
                     null_values=[""],
                     quoted_strings_can_be_null=True,
                 ),
-            )
+            }
+
+        # A plain file is opened by Arrow itself (less memory in flight than through a Python file).
+        zipped = zipfile.is_zipfile(path)
+        block = 1 << 20
+        while True:
+            with _open(path, suffixes) if zipped else contextlib.nullcontext(str(path)) as stream:
+                try:
+                    table = pacsv.read_csv(stream, **options(block))
+                    break
+                except pa.ArrowInvalid as exc:
+                    # A record longer than a block (one 10 MB cell) needs a bigger block.
+                    if "straddl" not in str(exc) or block >= MAX_BLOCK:
+                        raise
+                    bad.clear()
+                    block *= 8
         return table, bad
 
     try:
@@ -325,6 +415,10 @@ def read_json_records(
         raise InputError(
             f"{path}:{exc.lineno}", f"invalid JSON: {exc.msg}", "was the download truncated?"
         ) from exc
+    except RecursionError:
+        raise InputError(
+            f"{path}:1", "JSON nested too deeply to be an API page", "is this the right file?"
+        ) from None
     if isinstance(page, list):
         records, meta = page, {}
     elif isinstance(page, dict) and isinstance(page.get(records_key), list):
@@ -617,6 +711,8 @@ def coordinate_checks(lat_col: str, lon_col: str) -> list[Check]:
     return [
         *value_checks(lat_col, "lat", lat_raw, what="latitude"),
         *value_checks(lon_col, "lon", lon_raw, what="longitude"),
+        Check(lat_col, "NOT isfinite(lat)", "'latitude ' || lat || ' is not a finite number'"),
+        Check(lon_col, "NOT isfinite(lon)", "'longitude ' || lon || ' is not a finite number'"),
         Check(
             lat_col,
             "abs(lat) > 90 AND abs(lon) <= 90",
