@@ -2,10 +2,10 @@
 inside a function; not ``if TYPE_CHECKING:`` blocks, which are type hints only) goes from a layer to
 the same layer or a lower one, and no modules import each other in a circle.
 
-Layers, lowest first: registry (with study.py, the study file's schema) -> sources -> store ->
-units (geo) -> panel (and measures) -> estimate (and mechanisms, simulate) -> report -> main job
-(pipeline, quick, api, cli). ``entangle`` itself (the version), ``errors``, ``atomic``, ``display``
-and ``interrupts`` are the floor every layer stands on, with two pure helpers that live beside their
+Layers, lowest first: registry -> sources -> store -> units (geo) -> panel (and measures) ->
+estimate (and mechanisms, simulate) -> report -> main job (pipeline, study, quick, api, cli).
+``entangle`` itself (the version), ``errors``, ``atomic``, ``bounds``, ``display`` and
+``interrupts`` are the floor every layer stands on, with two pure helpers that live beside their
 main users but serve lower layers too: ``geo.distance`` (great-circle km; the deployment loaders
 match sites by it) and ``panel.periods`` (calendar periods; units assign events to them).
 """
@@ -25,22 +25,21 @@ LAYERS = [
             "entangle",
             "entangle.errors",
             "entangle.atomic",
+            "entangle.bounds",
             "entangle.display",
             "entangle.interrupts",
             "entangle.geo.distance",
             "entangle.panel.periods",
         ],
     ),
-    # study.py is the study file's schema (pydantic, on the registry's types only): the panel checks
-    # its spec against the study's bounds, so it sits with the registry, not with the pipeline.
-    ("registry", ["entangle.registry", "entangle.study"]),
+    ("registry", ["entangle.registry"]),
     ("sources", ["entangle.sources"]),
     ("store", ["entangle.store"]),
     ("units", ["entangle.geo"]),
     ("panel", ["entangle.panel", "entangle.measures"]),
     ("estimate", ["entangle.estimate", "entangle.mechanisms", "entangle.simulate"]),
     ("report", ["entangle.report"]),
-    ("main", ["entangle.pipeline", "entangle.quick", "entangle.api", "entangle.cli"]),
+    ("main", ["entangle.pipeline", "entangle.study", "entangle.quick", "entangle.api", "entangle.cli"]),
 ]
 # Circles known to belong to another branch's issue, removed when it merges (issue 14 item 6).
 KNOWN_CIRCLES: dict[frozenset[str], str] = {

@@ -87,16 +87,15 @@ def register(app: typer.Typer) -> None:
 
         From the store, or straight from files in one go with --events (and --deployments).
         """
-        from rich.console import Console
-        from rich.progress import Progress
-
         from entangle.atomic import check_writable_file
         from entangle.geo.assign import ImprecisionRule
         from entangle.panel.build import PanelSpec
-        from entangle.panel.io import panel_from_store
-        from entangle.study import load_study
 
-        loaded = load_study(study) if study is not None else None
+        loaded = None
+        if study is not None:  # imported only here: the study schema takes a tenth of a second to build
+            from entangle.study import load_study
+
+            loaded = load_study(study)
         if loaded is not None:
             spec = PanelSpec.from_study(loaded)
             registry = registry or loaded.registry
@@ -145,6 +144,11 @@ def register(app: typer.Typer) -> None:
             )
             print(json.dumps({"out": str(out), "rows": meta["rows"], "counts": meta["counts"]}))
             return
+        from rich.console import Console
+        from rich.progress import Progress
+
+        from entangle.panel.io import panel_from_store
+
         console = Console(stderr=True)
         # No live display when stderr is not a terminal: logs and error lines stay clean.
         with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
