@@ -12,7 +12,8 @@ reported point, as the peer does, so that the panels can be compared.
 Targets (issue 14): entangle / peer <= 1.0 at scale 1 and <= 0.5 at scale 100. Peak memory (VmHWM) of
 each side is measured in separate runs of the same work, and the CPU seconds (user + system, all
 threads) of each side's fastest run are reported beside the wall times. The panels must agree where
-the definitions agree: events and fatalities per cercle-month with every event located, over entangle's window.
+the definitions agree: events and fatalities per cercle-month with every event located, over
+entangle's window.
 Remaining differences, by definition: the peer's civilian fatalities are all fatalities of "Violence
 against civilians" events (entangle's follow the source's civilian-targeting coding, docs/sources.md);
 its distance is from a Web-Mercator centroid to MINUSMA locations of the year (entangle's
