@@ -7,7 +7,10 @@ countries): Geo-PKO v1 covers all of Africa, and a Mali panel uses 318 of its 12
 
 With ``store``, the files are also loaded into that DuckDB store, in a second thread while the
 panel is built (DuckDB writes without holding the GIL). A file already in the store is still
-read from the file, so the panel depends only on the files given.
+read from the file, so the panel depends only on the files given. A deployment file is stored as it
+was read, for the theatre only (its provenance notes say how many rows were skipped); a later
+``entangle ingest`` of the same file into that store then finds it loaded. Use ``ingest`` for a
+store meant to serve several theatres.
 """
 
 from __future__ import annotations
