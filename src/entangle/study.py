@@ -20,6 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from entangle.bounds import EARLIEST, LATEST, MAX_RADIUS_KM
 from entangle.errors import StudyError
 from entangle.mechanisms import SITE_DESIGNS
 from entangle.registry.schema import InterventionKind, SiteType
@@ -31,8 +32,6 @@ EventSource = Literal["ucdp", "acled", "csv"]
 THEATRE_ID = r"^[a-z][a-z0-9_]{0,63}$"
 # The study window: a panel of months from year 1 to 9999 would not fit in memory; these years hold
 # every dataset entangle reads.
-EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
-MAX_RADIUS_KM = 20_000.0  # half the Earth's circumference: every point is within it
 DeploymentSource = Literal["geopko", "radpko", "csv"]
 ImpreciseRule = Literal["drop", "point", "spread"]
 

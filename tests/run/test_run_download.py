@@ -41,6 +41,7 @@ def ucdp_server(tmp_path):
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+    server.server_close()  # the listening socket, else a ResourceWarning at collection
 
 
 def test_downloads_when_online_then_uses_the_cache(cli, tmp_path, monkeypatch, ucdp_server):

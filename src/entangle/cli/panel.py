@@ -54,7 +54,16 @@ def register(app: typer.Typer) -> None:
         ),
         out: Path = typer.Option(Path("panel.parquet"), "--out", help="Parquet file to write."),
         store: Path | None = typer.Option(
-            None, "--store", help="The DuckDB store (default: $ENTANGLE_STORE)."
+            None,
+            "--store",
+            help="The DuckDB store to read (default: $ENTANGLE_STORE); with --events, also load the "
+            "files into it.",
+        ),
+        events: list[str] | None = typer.Option(
+            None, "--events", help="SOURCE:FILE (acled, ucdp): build from this file, not the store (repeat)."
+        ),
+        deployments: list[str] | None = typer.Option(
+            None, "--deployments", help="SOURCE:FILE (geopko, radpko) with --events: read for the theatre."
         ),
         registry: Path | None = typer.Option(
             None, "--registry", help="Theatre directory (default: bundled)."
@@ -73,17 +82,19 @@ def register(app: typer.Typer) -> None:
             None, "--exclude-site-type", help="Leave sites of this type out of exposures (repeat; e.g. hq)."
         ),
     ) -> None:
-        """Build the dense unit × period panel (outcomes, exposures, entanglement, spatial lags)."""
-        from rich.console import Console
-        from rich.progress import Progress
+        """Build the dense unit × period panel (outcomes, exposures, entanglement, spatial lags).
 
+        From the store, or straight from files in one go with --events (and --deployments).
+        """
         from entangle.atomic import check_writable_file
         from entangle.geo.assign import ImprecisionRule
         from entangle.panel.build import PanelSpec
-        from entangle.panel.io import panel_from_store
-        from entangle.study import load_study
 
-        loaded = load_study(study) if study is not None else None
+        loaded = None
+        if study is not None:  # imported only here: the study schema takes a tenth of a second to build
+            from entangle.study import load_study
+
+            loaded = load_study(study)
         if loaded is not None:
             spec = PanelSpec.from_study(loaded)
             registry = registry or loaded.registry
@@ -115,6 +126,28 @@ def register(app: typer.Typer) -> None:
         )
         spec.validate()
         check_writable_file(out, "panel file (--out)")
+        if deployments and not events:
+            raise PanelError("--deployments", "only with --events", "give --events SOURCE:FILE too")
+        if events:
+            from entangle.quick import DEPLOYMENT_SOURCES, EVENT_SOURCES, FileInput, panel_from_files
+
+            _, meta = panel_from_files(
+                [FileInput.parse(e, EVENT_SOURCES, "--events") for e in events],
+                spec,
+                [FileInput.parse(d, DEPLOYMENT_SOURCES, "--deployments") for d in deployments or []],
+                out=out,
+                registry=registry,
+                store=store,
+                write_store=store is not None,
+                engine=engine.value,
+            )
+            print(json.dumps({"out": str(out), "rows": meta["rows"], "counts": meta["counts"]}))
+            return
+        from rich.console import Console
+        from rich.progress import Progress
+
+        from entangle.panel.io import panel_from_store
+
         console = Console(stderr=True)
         # No live display when stderr is not a terminal: logs and error lines stay clean.
         with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:

@@ -54,6 +54,29 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         return _clean(asdict(self))
 
+    # How a Result shows in a notebook (HTML) and a terminal (text): one row per term.
+    _COLUMNS = ("term", "estimate", "std_error", "ci_low", "ci_high", "p_value")
+
+    def _table(self) -> tuple[str, list[list[Any]]]:
+        title = (
+            f"{self.design}: {self.outcome} on {self.treatment} ({self.inference}; "
+            f"{self.n_obs:,} obs, {self.n_units:,} units, {self.n_clusters:,} clusters)"
+        )
+        return title, [[getattr(e, c) for c in self._COLUMNS] for e in self.estimates]
+
+    def __repr__(self) -> str:
+        from entangle.display import text_table
+
+        title, rows = self._table()
+        notes = "".join(f"\nwarning: {w}" for w in self.warnings)
+        return text_table(self._COLUMNS, rows, title) + notes
+
+    def _repr_html_(self) -> str:
+        from entangle.display import html_table
+
+        title, rows = self._table()
+        return html_table(self._COLUMNS, rows, title, [f"warning: {w}" for w in self.warnings])
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
         ests = [

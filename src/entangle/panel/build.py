@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from entangle import __version__
 from entangle.atomic import atomic_path
+from entangle.bounds import EARLIEST, LATEST, MAX_RADIUS_KM
 from entangle.errors import PanelError
 from entangle.geo.area_sample import area_samples, unit_means
 from entangle.geo.assign import ImprecisionRule, SpreadLayer, assign_events
@@ -95,8 +96,6 @@ class PanelSpec:
         )
 
     def validate(self) -> None:
-        from entangle.study import EARLIEST, LATEST, MAX_RADIUS_KM
-
         bad = [r for r in self.radii_km if not 0 < r <= MAX_RADIUS_KM]  # also NaN and inf
         if bad or not self.radii_km:
             raise PanelError(

@@ -294,11 +294,10 @@ def map_actors(table: pa.Table, source: str, rules: ActorRules, peacekeeping: It
             "category": pa.array(seg_rows["category"], pa.string()),
         }
     )
-    pk_names = {
-        name
-        for name, _ in pairs
-        if any(r.intervention in pk_ids for r in applicable if r.matches(name, None))
-    }
+    # Only the rules of peacekeeping interventions can make a name peacekeeping: try those alone
+    # (the same answer as trying every rule, with a fraction of the pattern searches).
+    pk_rules = [r for r in applicable if r.intervention in pk_ids]
+    pk_names = {name for name, _ in pairs if any(r.matches(name, None) for r in pk_rules)}
     assoc_values = [v for v in table.column("assoc_actor2").unique().to_pylist() if v is not None]
     assoc = pa.table(
         {
@@ -306,8 +305,7 @@ def map_actors(table: pa.Table, source: str, rules: ActorRules, peacekeeping: It
             "pk": pa.array(
                 [
                     any(
-                        e in pk_names
-                        or any(r.intervention in pk_ids for r in applicable if r.matches(e, None))
+                        e in pk_names or any(r.matches(e, None) for r in pk_rules)
                         for e in _elements(v)
                     )
                     for v in assoc_values

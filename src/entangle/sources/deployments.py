@@ -239,6 +239,10 @@ class SiteMatcher:
             self._sites.setdefault(site.intervention_id, []).append(site)
             self._names[site.id] = {normalize_place(n) for n in (site.name, *site.aliases)}
 
+    def names_intervention(self, mission: str) -> bool:
+        """Whether ``mission`` names a registry intervention (at any date)."""
+        return normalize_place(mission) in self._interventions
+
     def intervention(self, mission: str, start: dt.date, end: dt.date) -> str | None:
         candidates = self._interventions.get(normalize_place(mission), [])
         if not candidates:

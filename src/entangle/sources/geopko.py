@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from statistics import fmean
 from typing import Any
@@ -141,10 +142,16 @@ def _version(path: Path, layout: Layout) -> str:
     return f"Geo-PKO {number} {layout.label}"
 
 
-def read_geopko(path: str | Path, registry: RegistryLike | None = None) -> LoadResult:
+def read_geopko(
+    path: str | Path, registry: RegistryLike | None = None, theatre: Sequence[str] | None = None
+) -> LoadResult:
     """Read a Geo-PKO file into canonical ``sites`` rows matched to ``registry``.
 
     ``registry`` defaults to the bundled theatre (``entangle.registry.load_registry()``).
+    ``theatre`` (ISO3 codes, e.g. ``["MLI"]``): read only the rows of missions the registry names or
+    located in those countries, and skip the others before any per-row work (a theatre's panel uses
+    only its registry's missions; Geo-PKO v1 covers all of Africa). The rows left out are counted in
+    a note and not in ``rows_in``.
     """
     path = Path(path)
     table = read_text_table(path)
@@ -153,7 +160,11 @@ def read_geopko(path: str | Path, registry: RegistryLike | None = None) -> LoadR
         from entangle.registry import load_registry
 
         registry = load_registry()
-    rows = SiteRows("geopko", _version(path, layout), SiteMatcher(registry))
+    matcher = SiteMatcher(registry)
+    outside = 0
+    if theatre is not None:
+        table, outside = _theatre_rows(table, layout, matcher, theatre)
+    rows = SiteRows("geopko", _version(path, layout), matcher)
     troop_text: Counter = Counter()
     if layout.monthly:
         _read_map_level(table, layout, rows, troop_text)
@@ -161,6 +172,11 @@ def read_geopko(path: str | Path, registry: RegistryLike | None = None) -> LoadR
         _read_yearly(table, layout, rows, troop_text)
     sites, rejects = rows.tables()
     notes = [f"layout {layout.name}: {layout.label}"]
+    if outside:
+        notes.append(
+            f"{outside} rows of missions the registry does not name, outside {', '.join(theatre or ())}, "
+            "were skipped (theatre only)"
+        )
     notes += reading_notes(table.fallback_lines, troop_text, layout.troops)
     folded = sum(1 for reason in rejects.column("reason").to_pylist() if reason.startswith(FOLDED))
     if folded:
@@ -186,6 +202,31 @@ def read_geopko(path: str | Path, registry: RegistryLike | None = None) -> LoadR
         source_version=rows.source_version,
         notes=tuple(notes),
     )
+
+
+def _theatre_rows(
+    table: TextTable, layout: Layout, matcher: SiteMatcher, theatre: Sequence[str]
+) -> tuple[TextTable, int]:
+    """The records of the registry's missions or in the ``theatre`` countries, and how many others.
+
+    Looks at two cells per record and decides once per distinct mission name, so skipping the rest
+    of Africa costs little next to reading the rows it keeps.
+    """
+    mission = table.header.index(layout.mission)
+    iso3 = [table.header.index(c) for c in layout.iso3 if c in table.header]
+    countries = {code.upper() for code in theatre}
+    named: dict[str, bool] = {}
+
+    def keep(cells: list[str]) -> bool:
+        if mission >= len(cells):
+            return True  # a short row: read it, so that it is rejected with its reason
+        name = cells[mission]
+        if name not in named:
+            named[name] = matcher.names_intervention(name.strip())
+        return named[name] or any(i < len(cells) and cells[i].strip().upper() in countries for i in iso3)
+
+    kept = [record for record in table.records if keep(record[1])]
+    return replace(table, records=kept), len(table.records) - len(kept)
 
 
 @dataclass(frozen=True)
