@@ -145,6 +145,15 @@ class Model(_Model):
         _check_terms([self.outcome, self.treatment, *self.controls])
         return self
 
+    @field_validator("options")
+    @classmethod
+    def _finite(cls, options: dict) -> dict:
+        for name, value in options.items():
+            problem = option_problem(name, value)
+            if problem:
+                raise ValueError(f"option {name}: {problem}")
+        return options
+
 
 def _default_bands() -> list[float]:
     return [0.0, 10.0, 25.0, 50.0, 100.0]
@@ -167,15 +176,6 @@ class Mechanisms(_Model):
         from entangle.mechanisms.bands import check_edges
 
         return check_edges(edges)
-
-    @field_validator("options")
-    @classmethod
-    def _finite(cls, options: dict) -> dict:
-        for name, value in options.items():
-            problem = option_problem(name, value)
-            if problem:
-                raise ValueError(f"option {name}: {problem}")
-        return options
 
 
 # Options that are distances or counts: a NaN, an infinity or a negative value is never meant.
