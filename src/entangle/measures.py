@@ -205,10 +205,12 @@ class _NearestFromMatrix:
 class _Tally:
     """Per (group, unit) counts of active sites, their known troops and their unknown figures."""
 
-    def __init__(self, n_groups: int, n_units: int) -> None:
+    def __init__(self, n_groups: int, n_units: int, whole_troops: bool = False) -> None:
         self.count = np.zeros((n_groups, n_units), dtype=np.int32)
         self.troops = np.zeros((n_groups, n_units))
         self.unknown = np.zeros((n_groups, n_units), dtype=np.int32)
+        # whole-number figures add and subtract exactly in float64: no rounding needed
+        self.whole_troops = whole_troops
 
     def add(self, group: int, hit: np.ndarray, sign: int, troops: float, unknown: bool) -> None:
         self.count[group, hit] += sign
@@ -219,8 +221,9 @@ class _Tally:
 
     def troop_column(self, group: int, present: np.ndarray) -> np.ndarray:
         """Sum of known figures; 0 with no site; NaN when a site in range has an unknown figure."""
-        # Rounding: adding then removing float troop figures can leave ~1e-12 residues.
-        out = np.where(present, np.round(self.troops[group], 6), 0.0)
+        total = self.troops[group]
+        # Rounding: adding then removing fractional troop figures can leave ~1e-12 residues.
+        out = np.where(present, total if self.whole_troops else np.round(total, 6), 0.0)
         out[self.unknown[group] > 0] = np.nan
         return out
 
@@ -274,7 +277,8 @@ def exposure_stream(
     has_name = name_group >= 0
     member[name_group[has_name], np.flatnonzero(has_name)] = True
     # (group, unit) layout so that each output column is a contiguous row
-    tally = {r: _Tally(len(groups), n_units) for r in radii}
+    whole = bool(np.all(troops == np.round(troops)))
+    tally = {r: _Tally(len(groups), n_units, whole) for r in radii}
     by_int = {r: np.zeros((n_units, len(interventions)), dtype=np.int32) for r in radii}
     # number of distinct interventions present per unit: only units with 2+ can be entangled
     n_present = {r: np.zeros(n_units, dtype=np.int32) for r in radii}
@@ -336,35 +340,32 @@ def exposure_stream(
 
 
 class _NeighbourTally:
-    """Sites lying in each unit, summed over the unit's neighbours (the unit itself left out)."""
+    """Sites lying in each unit, summed over the unit's neighbours (the unit itself left out).
+
+    Incremental: a site starting or stopping in unit u changes the tallies of u's neighbours only
+    (a handful of entries), instead of a sparse product over every unit each period.
+    """
 
     def __init__(self, spec: ExposureSpec, n_kinds: int, n_units: int) -> None:
-        from scipy import sparse
-
         pairs = spec.neighbours
-        self.adjacency = sparse.csr_matrix(
-            (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n_units, n_units)
-        )
+        order = np.argsort(pairs[:, 0], kind="stable")
+        self.neighbours_of = pairs[order, 1]
+        self.bounds = np.searchsorted(pairs[order, 0], np.arange(n_units + 1))
         self.site_unit = spec.site_unit
-        self.inside = _Tally(n_kinds, n_units)
-        self.cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.tally = _Tally(n_kinds, n_units, whole_troops=False)
 
     def update(self, added, removed, kind_index, troops, unknown) -> None:
         for sign, changed in ((1, added), (-1, removed)):
             for s in changed:
                 unit = self.site_unit[s]
                 if unit >= 0:
-                    self.inside.add(kind_index[s], np.array([unit]), sign, troops[s], unknown[s])
-                    self.cache.pop(int(kind_index[s]), None)
+                    hit = self.neighbours_of[self.bounds[unit] : self.bounds[unit + 1]]
+                    self.tally.add(kind_index[s], hit, sign, troops[s], unknown[s])
 
     def columns(self, kinds: list[str]) -> dict[str, np.ndarray]:
         out = {}
         for k, kind in enumerate(kinds):
-            if k not in self.cache:
-                count = self.adjacency @ (self.inside.count[k] > 0).astype(np.float64)
-                total = np.round(self.adjacency @ self.inside.troops[k], 6)
-                total[(self.adjacency @ (self.inside.unknown[k] > 0).astype(np.float64)) > 0] = np.nan
-                self.cache[k] = ((count > 0).astype(np.int8), total)
-            out[f"nb_present_{kind}"] = self.cache[k][0].copy()
-            out[f"nb_troops_{kind}"] = self.cache[k][1].copy()
+            present = self.tally.count[k] > 0
+            out[f"nb_present_{kind}"] = present.astype(np.int8)
+            out[f"nb_troops_{kind}"] = self.tally.troop_column(k, present)
         return out

@@ -540,7 +540,8 @@ def _batches(prep: _Prepared, progress=None) -> Iterator[pa.RecordBatch]:
                 # float32: 0.5 m resolution at 5,000 km, and half the bytes of the largest columns
                 cols[name] = pa.array(column.astype(np.float32), from_pandas=True)
             else:
-                cols[name] = pa.array(column, from_pandas=True)  # NaN (troops unknown) -> NULL
+                # NaN (a troop figure unknown) -> NULL; other columns have no NaN to look for
+                cols[name] = pa.array(column, from_pandas="troops_" in name)
         for j, name in enumerate(lag_names):
             cols[name] = pa.array(lag[j], from_pandas=True)
         if progress is not None:
