@@ -11,6 +11,9 @@ from scipy import stats
 
 from entangle.estimate import estimate
 
+# pyfixest 0.60 calls pandas with the deprecated inplace keyword on every fit; the draws here fit hundreds
+pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")
+
 
 def _poisson_world(seed: int, units: int = 150, periods: int = 12, beta: float = math.log(1.5)):
     """y ~ Poisson(exp(a_i + l_t + beta·D)), D staggered 0/1; some units never have an event."""

@@ -10,6 +10,9 @@ import pytest
 
 from entangle.simulate import SimulationSpec, simulate_panel
 
+# pyfixest 0.60 calls pandas with the deprecated inplace keyword on every fit; the draws here fit hundreds
+pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")
+
 Y, D = "civilian_fatalities", "present_peacekeeping_25km"
 
 

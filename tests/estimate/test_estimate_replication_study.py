@@ -12,6 +12,9 @@ import pytest
 from entangle.estimate.terms import parse
 from entangle.study import load_study
 
+# pyfixest 0.60 calls pandas with the deprecated inplace keyword on every fit; the draws here fit hundreds
+pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")
+
 STUDY = "src/entangle/studies/protection_through_presence.toml"
 PANEL_COLUMN = re.compile(
     r"civilian_fatalities_(rebel|jihadist|militia|state_and_allied)"

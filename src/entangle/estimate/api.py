@@ -31,6 +31,7 @@ COMMON_OPTIONS: dict[str, Any] = {
     "ri_draws": DEFAULT_DRAWS,
     "ri_pool": "treated",
     "seed": DEFAULT_SEED,
+    "family": "linear",  # also the keyword argument of estimate(); a study model's `family`
 }
 KERNELS = ("bartlett", "uniform")
 FAMILIES = ("linear", "poisson")
@@ -77,6 +78,10 @@ def resolve_options(design: str, options: dict[str, Any]) -> dict[str, Any]:
             f"options: {', '.join(sorted(defaults))}",
         )
     resolved = defaults | {k: _coerce(k, v, defaults[k]) for k, v in options.items()}
+    if resolved["family"] not in FAMILIES:
+        raise EstimateError(
+            "--family", f"unknown family {resolved['family']!r}", f"one of {', '.join(FAMILIES)}"
+        )
     for key in ("conley_kernel", "conley_lag_kernel"):
         if resolved[key] not in KERNELS:
             raise EstimateError(f"--option {key}", f"unknown kernel {resolved[key]!r}", "bartlett or uniform")
@@ -136,9 +141,8 @@ def estimate(
     """
     if inference not in INFERENCE:
         raise EstimateError("--inference", f"unknown method {inference!r}", f"one of {', '.join(INFERENCE)}")
-    if family not in FAMILIES:
-        raise EstimateError("--family", f"unknown family {family!r}", f"one of {', '.join(FAMILIES)}")
-    resolved = resolve_options(design, options)
+    resolved = resolve_options(design, {"family": family} | options)  # a `family` option wins
+    family = resolved["family"]
     if family == "poisson" and design not in POISSON_DESIGNS:
         raise EstimateError(
             "--family poisson", f"not available for the {design} design", f"use {', '.join(POISSON_DESIGNS)}"
@@ -147,7 +151,6 @@ def estimate(
         raise EstimateError(
             "--family poisson", f"supports cluster inference, not {inference}", "--inference cluster"
         )
-    resolved["family"] = family
     module = DESIGNS[design]
     if resolved["lag"]:
         treatment = f"l({treatment}, {int(resolved['lag'])})"
@@ -177,31 +180,39 @@ def estimate(
     )
     _check_window(resolved, options, panel.n_periods)
     fit = module.fit(panel, inference, resolved, progress)
-    return assemble(panel, fit, design, inference, resolved, censored)
+    return assemble(panel, fit, design, outcome, treatment, inference, list(controls), resolved, censored)
 
 
 def assemble(
-    panel: Panel, fit: DesignFit, design: str, inference: str, resolved: dict[str, Any], censored: dict | None
+    panel: Panel,
+    fit: DesignFit,
+    design: str,
+    outcome: str,
+    treatment: str,
+    inference: str,
+    controls: list[str],
+    resolved: dict[str, Any],
+    censored: dict | None,
 ) -> Result:
     """The ``Result`` of a fitted design (shared by ``estimate`` and the multiverse)."""
     family = str(resolved.get("family", "linear"))
-    if family == "linear" and parse(panel.outcome).binary:
+    if family == "linear" and parse(outcome).binary:
         fit.extra["model"] = "linear probability model"
+    separation = fit.extra.get("separation", {})
     warnings = [*panel.warnings, *fit.warnings]
     if censored is not None:
         fit.extra["censored_onsets"] = censored
         if censored.get("excluded_units"):
             warnings.append(
-                f"{censored['excluded_units']} units with a left-censored onset of {panel.treatment} "
-                "excluded (treated when coverage began; -o censored_onsets=keep keeps them)"
+                f"{censored['excluded_units']} units with a left-censored onset of {treatment} excluded "
+                "(treated when coverage began; -o censored_onsets=keep keeps them)"
             )
-    separation = fit.extra.get("separation", {})
     if panel.synthetic:
         warnings.insert(0, "synthetic panel (entangle simulate): not real data")
     return Result(
         design=design,
-        outcome=panel.outcome,
-        treatment=panel.treatment,
+        outcome=outcome,
+        treatment=treatment,
         inference=inference,
         n_obs=panel.n_obs - int(separation.get("obs_dropped", 0)),
         n_units=panel.n_units - int(separation.get("units_dropped", 0)),
@@ -211,8 +222,7 @@ def assemble(
         panel_hash=panel.panel_hash,
         entangle_version=__version__,
         warnings=warnings,
-        options={"unit": panel.unit, "time": panel.time, "cluster": panel.cluster}
-        | {"controls": list(panel.controls)}
+        options={"unit": panel.unit, "time": panel.time, "cluster": panel.cluster, "controls": controls}
         | resolved,
         extra=fit.extra,
         synthetic=panel.synthetic,
