@@ -210,7 +210,7 @@ class Grid(_Model):
     lags: list[int] = Field(default_factory=lambda: [0])
     controls: list[list[str]] = Field(default_factory=lambda: [[]], description="control sets")
     radii: list[float] = Field(default_factory=list, description="km, fills '{r}' in column names")
-    families: list[str] = Field(default_factory=lambda: ["linear"])
+    families: list[Literal["linear", "poisson"]] = Field(default_factory=lambda: ["linear"])
     estimators: list[str] = Field(default_factory=list, description="event-study/did estimators")
     samples: list[Literal["exclude_censored", "keep_censored"]] = Field(
         default_factory=lambda: ["exclude_censored"], description="left-censored onsets (event-study, did)"
@@ -219,7 +219,11 @@ class Grid(_Model):
 
     @model_validator(mode="after")
     def _terms(self) -> Grid:
-        _check_terms([*self.outcomes, *self.treatments])
+        names = [*self.outcomes, *self.treatments, *(c for group in self.controls for c in group)]
+        if any("{r}" in n for n in names) and not self.radii:
+            raise ValueError("'{r}' in a column name needs radii = [...] to fill it")
+        radii = self.radii or [0.0]
+        _check_terms([n.replace("{r}", f"{r:g}") for n in names for r in radii])
         return self
 
 

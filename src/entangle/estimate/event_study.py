@@ -45,17 +45,12 @@ OPTIONS: dict[str, Any] = {
 }
 OUTLIER_Z = 4.0  # robust z above which the reference is an outlier (null false-alarm ≈ 2.5 %, docs)
 OUTLIER_WINDOW = 8  # pre-periods e = −2 … −8 form the comparison for the reference check
-MAX_WINDOW = 60  # leads and lags beyond this are refused (each is a regressor)
 
 
 def _bins(options: dict[str, Any]) -> tuple[int, int]:
     leads, lags = int(options["leads"]), int(options["lags"])
     if leads < 2 or lags < 0:
         raise EstimateError("--option leads/lags", "need leads >= 2 and lags >= 0", "e.g. leads=4 lags=8")
-    if leads > MAX_WINDOW or lags > MAX_WINDOW:
-        raise EstimateError(
-            "--option leads/lags", f"at most {MAX_WINDOW} each", "bin the end points: e.g. leads=4 lags=8"
-        )
     return leads, lags
 
 
