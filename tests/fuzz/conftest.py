@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-
 # pyarrow cannot hand a malformed row holding invalid UTF-8 to the invalid-row handler (it fails to
 # decode the row's text first), says so as an unraisable exception and reports the whole read as
 # invalid; the reader then falls back to Windows-1252, which every case below checks end to end.
