@@ -108,9 +108,9 @@ CELL_COLUMNS = {
     "radpko": ("latitude", "untrp", "date"),
 }
 CELL_VALUES = {
-    "lat": ("nan", "inf", "-inf", "1e300", "123", "-91", "0x1F", "٣٤"),
-    "number": ("nan", "inf", "1e300", "-5", "1.5", "99999999999999999999"),
-    "date": ("2019-02-30", "9999-12-31", "0000-01-01", "yesterday", "1e300"),
+    "lat": ("nan", "inf", "1e300", "123", "0x1F"),
+    "number": ("nan", "inf", "1e300", "-5"),
+    "date": ("2019-02-30", "9999-12-31", "yesterday"),
 }
 
 
@@ -296,7 +296,7 @@ def test_random_damage(tmp_path_factory, bases, name):
         st.binary(min_size=1, max_size=8),
     )
 
-    @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(st.lists(edit, min_size=1, max_size=4))
     def check(edits):
         import contextlib
