@@ -345,7 +345,7 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
         "sources",
         src_key,
         lambda d: (d / "provenance.json").exists(),
-        lambda d: _sources_stage(files, deployments, registry, d),
+        lambda d: _sources_stage(files, deployments, registry, d, [(p, h) for _, p, _, h in inputs]),
     )
     summary = json.loads((src_dir / "summary.json").read_text())
     has_events = summary["events"] > 0
@@ -526,12 +526,18 @@ def _load_store(inputs, registry, folder: Path) -> tuple[dict, list]:
         return tables, store.unmapped_actors()
 
 
-def _sources_stage(files, deployments, registry, folder: Path) -> str:
+def _sources_stage(files, deployments, registry, folder: Path, keyed: list[tuple[str, str]] = ()) -> str:
     import pyarrow.parquet as pq
+
+    from entangle.errors import InputError
 
     # With nothing to load the store is still opened: its empty tables carry the canonical schema
     # the panel needs (an untyped empty events table is refused).
     tables, unmapped = _load_store(files + deployments, registry, folder)
+    loaded = set(tables["provenance"].column("sha256").to_pylist())
+    for path, sha in keyed:
+        if sha not in loaded:  # the stage key would name other bytes than those loaded
+            raise InputError(path, "the file changed while the run read it; nothing was kept", "run again")
     (folder / "store.duckdb").unlink(missing_ok=True)  # the Parquet tables below are what later stages read
 
     for name, table in tables.items():

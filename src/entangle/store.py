@@ -292,8 +292,9 @@ def open_store(path: str | Path | None = None, read_only: bool = False) -> Store
         path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(path), read_only=read_only)
     except (OSError, duckdb.Error) as exc:
-        if environment_error(exc) is not None:
-            raise  # a read-only or full disk, a file in the way: the CLI says which
+        failure = environment_error(exc)
+        if failure is not None:  # a read-only or full disk, a directory in the way
+            raise type(failure)(str(path), failure.what, failure.hint) from exc
         raise StoreError(str(path), f"cannot open the store: {exc}", "is another process using it?") from exc
     con.execute("SET enable_progress_bar = false")
     con.execute("SET preserve_insertion_order = false")  # row order carries no meaning in the store

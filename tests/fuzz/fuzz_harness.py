@@ -43,14 +43,17 @@ def invoke(capsys, *args: object) -> Outcome:
 
 def spawn(*args: object, env: dict[str, str] | None = None, timeout: float = 120) -> Outcome:
     """``entangle ARGS`` in a fresh interpreter (for signals, kill -9 and a clean environment)."""
-    done = subprocess.run(
-        [*ENTANGLE, *map(str, args)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=timeout,
-        cwd=REPO,
-    )
+    try:
+        done = subprocess.run(
+            [*ENTANGLE, *map(str, args)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **(env or {})},
+            timeout=timeout,
+            cwd=REPO,
+        )
+    except subprocess.TimeoutExpired:  # a hang is a failure of the case, reported as such
+        return Outcome(-1, "", f"no answer within {timeout} s (a hang)")
     return Outcome(done.returncode, done.stdout, done.stderr)
 
 

@@ -115,7 +115,7 @@ def test_study_path_is_a_directory(capsys, store, tmp_path):
     assert_refused(invoke(capsys, "run", tmp_path, "--out", tmp_path / "out"), "not found")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 @given(st.binary(max_size=400))
 def test_random_bytes_as_study(tmp_path_factory, data):
     from entangle.cli import run_cli
@@ -134,7 +134,7 @@ def test_random_bytes_as_study(tmp_path_factory, data):
     assert not (folder / "out").exists()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 @given(
     st.dictionaries(
         st.sampled_from(["name", "theatre", "from", "to", "unit", "period", "extent", "registry"]),
