@@ -1,6 +1,6 @@
 """Loading a 2,000,000-row ACLED-format CSV into the store, against DuckDB's own ``read_csv`` of the
-same file into a table (target: at most 3x), and the load's peak memory in a fresh process
-(target: under 2 GB).
+same file into a table (target, issue 14: at most 1.2x; interleaved, best of two each), and the
+load's peak memory in a fresh process (target: under 2 GB).
 
 The CSV is generated here (synthetic values in the current ACLED export layout) under
 ``benchmarks/data/`` and reused by later runs.
@@ -21,7 +21,8 @@ from _util import peak_rss_mb, row, timed
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 ROWS = 2_000_000
-TIME_RATIO_TARGET = 3.0
+TIME_RATIO_TARGET = 1.2
+REPEATS = 2
 MEMORY_TARGET_MB = 2048
 HEADER = [
     "event_id_cnty",
@@ -158,8 +159,13 @@ def bench_ingest_acled_2m() -> list[dict]:
     """Time ratio against DuckDB read_csv (both into an on-disk DuckDB file) and peak RSS."""
     csv_path = make_csv(DATA / "acled_2m.csv")
     with tempfile.TemporaryDirectory(dir=DATA) as tmp:
-        ref_s, _ = timed(lambda: _duckdb_reference(csv_path, Path(tmp) / "ref.duckdb"))
-        ours_s, loaded = timed(lambda: _ingest(csv_path, Path(tmp) / "store.duckdb"))
+        ref, ours = [], []
+        for k in range(REPEATS):  # interleaved: a burst of load on the machine hits both
+            ref.append(timed(lambda k=k: _duckdb_reference(csv_path, Path(tmp) / f"ref{k}.duckdb"))[0])
+            seconds, loaded = timed(lambda k=k: _ingest(csv_path, Path(tmp) / f"store{k}.duckdb"))
+            ours.append(seconds)
+        ref_s, ours_s = min(ref), min(ours)
+        print(f"bench_ingest: duckdb read_csv {ref}, entangle ingest {ours} (s)")
         code = (
             f"import sys; sys.path.insert(0, {str(HERE)!r})\n"
             "from pathlib import Path\n"

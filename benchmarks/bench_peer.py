@@ -210,15 +210,15 @@ def side_by_side(scale: int) -> list[dict]:
     ]
 
 
-def bench_peer_scale1() -> list[dict]:
+def bench_peer_1x() -> list[dict]:
     return side_by_side(1)
 
 
-def bench_peer_scale100() -> list[dict]:
+def bench_peer_100x() -> list[dict]:
     return side_by_side(100)
 
 
-BENCHMARKS = [bench_peer_scale1, bench_peer_scale100]
+BENCHMARKS = [bench_peer_1x, bench_peer_100x]  # run one with -k peer_1x or -k peer_100x
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent))
