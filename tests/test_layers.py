@@ -7,15 +7,14 @@ estimate (and mechanisms, simulate) -> report -> main job (pipeline, study, quic
 ``entangle`` itself (the version), ``errors``, ``atomic``, ``bounds``, ``display`` and
 ``interrupts`` are the floor every layer stands on, with two pure helpers that live beside their
 main users but serve lower layers too: ``geo.distance`` (great-circle km; the deployment loaders
-match sites by it) and ``panel.periods`` (calendar periods; units assign events to them).
+match sites by it), ``geo.outlines`` (the bundled country outlines; ingest checks coordinates
+against the theatre's) and ``panel.periods`` (calendar periods; units assign events to them).
 """
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
-
-import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 LAYERS = [
@@ -29,6 +28,7 @@ LAYERS = [
             "entangle.display",
             "entangle.interrupts",
             "entangle.geo.distance",
+            "entangle.geo.outlines",
             "entangle.panel.periods",
         ],
     ),
@@ -41,12 +41,6 @@ LAYERS = [
     ("report", ["entangle.report"]),
     ("main", ["entangle.pipeline", "entangle.study", "entangle.quick", "entangle.api", "entangle.cli"]),
 ]
-# Circles known to belong to another branch's issue, removed when it merges (issue 14 item 6).
-KNOWN_CIRCLES: dict[frozenset[str], str] = {
-    frozenset({"entangle.estimate.api", "entangle.estimate.grid"}): (
-        "estimate/api.py <-> estimate/grid.py: the multiverse branch (issue 10 part B) breaks it"
-    ),
-}
 
 
 def module_name(path: Path) -> str:
@@ -169,18 +163,10 @@ def _circles(graph: dict[str, list[tuple[int, str]]]) -> list[frozenset[str]]:
 
 def test_no_import_circles():
     graph, _ = _graph()
-    circles = [c for c in _circles(graph) if c not in KNOWN_CIRCLES]
+    circles = _circles(graph)
     assert not circles, "modules importing each other in a circle: " + "; ".join(
         " <-> ".join(sorted(c)) for c in circles
     )
-
-
-@pytest.mark.xfail(strict=True, reason=next(iter(KNOWN_CIRCLES.values())))
-def test_known_circle_is_gone():
-    # Fails (xfail) while the circle the multiverse branch owns is there; strict, so the day it is
-    # gone this passes, fails the suite as XPASS, and KNOWN_CIRCLES must be emptied.
-    graph, _ = _graph()
-    assert not set(_circles(graph)) & set(KNOWN_CIRCLES)
 
 
 def test_the_scanner_sees_an_upward_import():

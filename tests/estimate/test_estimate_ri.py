@@ -8,8 +8,9 @@ import pytest
 
 from entangle.estimate import estimate
 from entangle.estimate.data import prepare
+from entangle.estimate.design import fixed_effects
 from entangle.estimate.inference.ri import permutations, pool_units
-from entangle.estimate.linear import fixed_effects, linear_statistic
+from entangle.estimate.linear import linear_statistic
 from entangle.estimate.twfe import build
 from entangle.simulate import SimulationSpec, simulate_panel
 

@@ -11,9 +11,9 @@ from entangle import __version__
 from entangle.errors import EstimateError
 from entangle.estimate import did, dose, event_study, spillover, twfe
 from entangle.estimate.data import Panel, prepare, read_panel
+from entangle.estimate.design import DesignFit, fixef_columns
 from entangle.estimate.inference.conley import DEFAULT_CUTOFF_KM
 from entangle.estimate.inference.ri import DEFAULT_DRAWS, DEFAULT_SEED
-from entangle.estimate.linear import DesignFit, fixef_columns
 from entangle.estimate.result import Result
 from entangle.estimate.scale import effect_scale
 from entangle.estimate.terms import MAX_SHIFT, canonical, materialize, parse

@@ -24,8 +24,8 @@ import pandas as pd
 from entangle.errors import EstimateError
 from entangle.estimate import imputation
 from entangle.estimate.data import Panel
+from entangle.estimate.design import DesignFit
 from entangle.estimate.inference.ri import randomization_pvalues
-from entangle.estimate.linear import DesignFit
 from entangle.estimate.result import Estimate
 from entangle.estimate.timing import onsets, timing_warnings
 

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from entangle.estimate.data import Panel
-from entangle.estimate.linear import Build, DesignFit, fit_linear
+from entangle.estimate.design import DesignFit
+from entangle.estimate.linear import Build, fit_linear
 
 OPTIONS: dict[str, Any] = {"extensive": False}
 

@@ -28,8 +28,9 @@ from scipy import stats
 from entangle.errors import EstimateError
 from entangle.estimate import imputation
 from entangle.estimate.data import Panel
+from entangle.estimate.design import DesignFit
 from entangle.estimate.inference import cluster as crv
-from entangle.estimate.linear import Build, DesignFit, fit_linear
+from entangle.estimate.linear import Build, fit_linear
 from entangle.estimate.timing import cohort_table, event_time, onsets, timing_warnings
 
 ESTIMATORS = ("imputation", "cs", "twfe")

@@ -18,26 +18,13 @@ from typing import Any
 
 import pandas as pd
 
-from entangle.errors import EntangleError, EstimateError
-from entangle.estimate.api import DESIGNS, estimate
+from entangle.errors import EstimateError
+from entangle.estimate.api import DESIGNS
 from entangle.estimate.api import MODEL_KEYS as _MODEL_KEYS
 from entangle.estimate.data import read_panel
+from entangle.estimate.multiverse import run_multiverse
 from entangle.estimate.result import Result
-
-Spec = dict[str, Any]
-
-
-def lagged(treatment: str, lag: int) -> str:
-    """A lag is a term: ``l(treatment, lag)`` (the Result and its formula show it)."""
-    return f"l({treatment}, {int(lag)})" if lag else treatment
-
-
-def lag_as_term(spec: Spec) -> Spec:
-    """A spec whose ``lag`` option (an int) has become its treatment term ``l(treatment, lag)``."""
-    options = dict(spec.get("options", {}))
-    if type(options.get("lag")) is not int or options["lag"] <= 0:
-        return spec  # no lag, or a value estimate() will check and refuse
-    return spec | {"treatment": lagged(spec["treatment"], options.pop("lag")), "options": options}
+from entangle.estimate.specs import Spec, lag_as_term, lagged, progress_bar, run_on_dask, run_one
 
 
 def spec_from_model(model) -> Spec:
@@ -119,43 +106,6 @@ def estimate_study(
     return run_specs(frame, specs, metadata=meta, dask=dask, progress=progress)
 
 
-def run_one(frame: pd.DataFrame, spec: Spec, metadata: dict | None = None) -> Result:
-    """Estimate one spec by itself (top-level so Dask can ship it to workers)."""
-    kwargs = {k: spec[k] for k in _MODEL_KEYS if k in spec}
-    try:
-        return estimate(
-            frame,
-            spec["design"],
-            spec["outcome"],
-            spec["treatment"],
-            controls=tuple(spec.get("controls", ())),
-            inference=spec.get("inference", "cluster"),
-            metadata=metadata,
-            **kwargs,
-            **spec.get("options", {}),  # with "family" when not linear
-        )
-    except EntangleError as exc:
-        if spec.get("strict", True):
-            raise
-        from entangle import __version__
-
-        return Result(
-            design=spec["design"],
-            outcome=spec["outcome"],
-            treatment=spec["treatment"],
-            inference=spec.get("inference", "cluster"),
-            n_obs=0,
-            n_units=0,
-            n_clusters=0,
-            estimates=[],
-            formula="",
-            panel_hash="",
-            entangle_version=__version__,
-            warnings=[f"not estimated: {exc}"],
-            options=dict(spec.get("options", {})),
-        )
-
-
 def run_specs(
     frame: pd.DataFrame,
     specs: list[Spec],
@@ -165,8 +115,6 @@ def run_specs(
 ) -> list[Result]:
     """Estimate every spec, in order, by the multiverse (shared demeaning where the design allows).
     ``dask``: a scheduler address or a ``distributed.Client``."""
-    from entangle.estimate.multiverse import run_multiverse
-
     return run_multiverse(frame, specs, metadata=metadata, dask=dask, progress=progress)
 
 
@@ -180,59 +128,14 @@ def run_each(
     """The per-model loop: one full ``estimate`` call per spec (the multiverse's reference)."""
     if dask is None:
         return _run_local(frame, specs, metadata, progress)
-    return _run_dask(frame, specs, metadata, dask, progress)
-
-
-def _progress(total: int, enabled: bool):
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=not enabled,
-    )
+    return run_on_dask(frame, specs, metadata, dask, progress)
 
 
 def _run_local(frame: pd.DataFrame, specs: list[Spec], metadata: dict | None, progress: bool) -> list[Result]:
     results = []
-    with _progress(len(specs), progress) as bar:
+    with progress_bar(len(specs), progress) as bar:
         task = bar.add_task("estimating", total=len(specs))
         for spec in specs:
             results.append(run_one(frame, spec, metadata))
             bar.advance(task)
     return results
-
-
-def _run_dask(
-    frame: pd.DataFrame, specs: list[Spec], metadata: dict | None, dask: Any, progress: bool
-) -> list[Result]:
-    try:
-        from distributed import Client, as_completed
-    except ImportError:
-        raise EstimateError(
-            "--dask", "dask.distributed is not installed", "pip install 'entangle[dask]'"
-        ) from None
-    own = isinstance(dask, str)
-    try:
-        client = Client(dask, timeout="10s") if own else dask
-    except OSError as exc:
-        raise EstimateError(
-            f"--dask {dask}", f"cannot reach the scheduler ({exc})", "check the address"
-        ) from None
-    try:
-        shared = client.scatter(frame, broadcast=True)
-        futures = client.map(run_one, [shared] * len(specs), specs, metadata=metadata, pure=False)
-        with _progress(len(specs), progress) as bar:
-            task = bar.add_task("estimating on dask", total=len(specs))
-            for _ in as_completed(futures):
-                bar.advance(task)
-        # A user error on a worker is re-raised here as itself (EntangleError pickles).
-        return client.gather(futures)
-    finally:
-        if own:
-            client.close()

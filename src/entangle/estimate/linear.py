@@ -10,76 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from entangle.errors import EstimateError
 from entangle.estimate.data import Panel
+from entangle.estimate.design import DesignFit, fixed_effects, user_formula
 from entangle.estimate.inference import cluster as crv
 from entangle.estimate.inference.conley import conley_vcov
 from entangle.estimate.inference.ri import randomization_pvalues
+from entangle.estimate.poisson import fit_poisson
 from entangle.estimate.result import Estimate
 
 Build = Callable[[np.ndarray], dict[str, np.ndarray]]
 
 
-@dataclass
-class DesignFit:
-    estimates: list[Estimate]
-    formula: str
-    vcov: np.ndarray | None = None  # of the estimates, in order
-    extra: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-
 # A multiverse run (estimate/multiverse.py) installs a solver that fits from demeaned columns it
 # shares across specifications; it returns None for anything it does not handle.
 SOLVER: ContextVar[Callable[..., DesignFit | None] | None] = ContextVar("linear_solver", default=None)
-
-
-def fixed_effects(panel: Panel, fixef: str) -> dict[str, np.ndarray]:
-    """Unit and period codes plus any extra effects: ``fixef="admin1^period,ethnic"`` (columns;
-    ``^`` interacts them)."""
-    effects = {"unit": panel.unit_code, "period": panel.period_code}
-    named = {panel.unit: panel.unit_code, panel.time: panel.period_code}
-    for k, item in enumerate(extra_fixef(panel, fixef)):
-        codes = np.zeros(panel.n_obs, dtype=np.int64)
-        for name in item.split("^"):
-            column = named.get(name)
-            if column is None:
-                if name not in panel.columns:
-                    raise EstimateError(
-                        "--option fixef", f"no column {name!r} in the panel", "check the name"
-                    )
-                column = pd.factorize(panel.columns[name])[0]
-            codes = codes * (int(column.max()) + 1) + column
-        effects[f"fe{k}"] = pd.factorize(codes)[0]
-    return effects
-
-
-def extra_fixef(panel: Panel, fixef: str) -> list[str]:
-    """The fixed effects ``fixef`` adds to unit and period, each once (``fixef=unit_id`` adds none)."""
-    out: list[str] = []
-    for part in (p.strip() for p in fixef.split(",")):
-        if part and part not in (panel.unit, panel.time) and part not in out:
-            out.append(part)
-    return out
-
-
-def fixef_columns(fixef: str) -> tuple[str, ...]:
-    """The panel columns that ``fixef`` names (so data preparation keeps them)."""
-    return tuple(
-        name for part in fixef.split(",") if part.strip() for name in (n.strip() for n in part.split("^"))
-    )
-
-
-def user_formula(panel: Panel, terms: list[str], fixef: str) -> str:
-    rhs = " + ".join([*terms, *panel.controls])
-    fes = " + ".join([panel.unit, panel.time, *extra_fixef(panel, fixef)])
-    return f"{panel.outcome} ~ {rhs} | {fes}"
 
 
 def _feols(panel: Panel, regressors: dict[str, np.ndarray], effects: dict[str, np.ndarray], vcov):
@@ -152,8 +101,6 @@ def fit_linear(
             )
     effects = fixed_effects(panel, str(options.get("fixef", "")))
     if options.get("family") == "poisson":
-        from entangle.estimate.poisson import fit_poisson
-
         return fit_poisson(panel, regressors, effects, str(options.get("fixef", "")))
     vcov = "iid" if inference == "conley" else crv.vcov_spec(panel)
     fit, internal = _feols(panel, regressors, effects, vcov)

@@ -43,12 +43,13 @@ from entangle.estimate.data import (
     _check_collinear,
     _hash,
 )
+from entangle.estimate.design import DesignFit, fixed_effects, fixef_columns, user_formula
 from entangle.estimate.inference.conley import conley_vcov
-from entangle.estimate.linear import SOLVER, DesignFit, fixed_effects, fixef_columns, user_formula
+from entangle.estimate.linear import SOLVER
 from entangle.estimate.result import Estimate, Result
+from entangle.estimate.specs import Spec, lag_as_term, progress_bar, run_on_dask, run_one
 from entangle.estimate.timing import censored_units
 
-Spec = dict[str, Any]
 SHARED_DESIGNS = ("twfe", "dose", "event-study", "spillover")
 DEMEAN_TOL = 1e-6  # pyfixest's default (MapDemeaner.fixef_tol), so results match feols
 DEMEAN_MAXITER = 100_000
@@ -56,7 +57,7 @@ COLLIN_TOL = 1e-9  # feols's default
 
 
 class _PerModel(Exception):
-    """This specification goes the per-model way (``grid.run_one``)."""
+    """This specification goes the per-model way (``specs.run_one``)."""
 
 
 def _missing_counts(columns: _Columns, plan: _Plan) -> str:
@@ -712,18 +713,16 @@ def run_multiverse(
     dask: Any = None,
     progress: bool = False,
 ) -> list[Result]:
-    """Every spec's ``Result``, in order, equal to ``grid.run_one`` spec by spec (see the module
+    """Every spec's ``Result``, in order, equal to ``specs.run_one`` spec by spec (see the module
     docstring). ``dask``: a scheduler address or a ``distributed.Client``; groups and per-model
     specs are its tasks."""
-    from entangle.estimate import grid
-
     if not specs:
         return []
-    specs = [grid.lag_as_term(spec) for spec in specs]  # a lag is the term l(treatment, k)
+    specs = [lag_as_term(spec) for spec in specs]  # a lag is the term l(treatment, k)
     frame, named, groups, alone = plan_groups(frame, specs, metadata)
     results: list[Result | None] = [None] * len(specs)
     if dask is None:
-        with grid._progress(len(specs), progress) as bar:
+        with progress_bar(len(specs), progress) as bar:
             task = bar.add_task("estimating", total=len(specs))
             for members in groups.values():
                 for i, result in zip(
@@ -733,7 +732,7 @@ def run_multiverse(
                 bar.advance(task, len(members))
             for i in range(len(specs)):
                 if results[i] is None:
-                    results[i] = _relabel(grid.run_one(frame, named[i], metadata), specs[i])
+                    results[i] = _relabel(run_one(frame, named[i], metadata), specs[i])
                     if i in alone:
                         bar.advance(task)
         return [_relabel(r, s) for r, s in zip(results, specs, strict=True)]
@@ -757,8 +756,6 @@ def _run_dask(
     dask: Any,
     progress: bool,
 ) -> list[Result]:
-    from entangle.estimate import grid
-
     try:
         from distributed import Client, as_completed
     except ImportError:
@@ -778,7 +775,7 @@ def _run_dask(
         futures = [
             client.submit(_run_group, shared, [named[i] for i in m], metadata, pure=False) for m in members
         ]
-        with grid._progress(len(futures), progress) as bar:
+        with progress_bar(len(futures), progress) as bar:
             task = bar.add_task("estimating groups on dask", total=len(futures))
             for _ in as_completed(futures):
                 bar.advance(task)
@@ -789,7 +786,7 @@ def _run_dask(
         rest = [i for i, r in enumerate(results) if r is None]
         if rest:
             # A user error on a worker is re-raised here as itself (EntangleError pickles).
-            done = grid._run_dask(frame, [named[i] for i in rest], metadata, client, progress)
+            done = run_on_dask(frame, [named[i] for i in rest], metadata, client, progress)
             for i, result in zip(rest, done, strict=True):
                 results[i] = result
         return [_relabel(r, s) for r, s in zip(results, specs, strict=True)]

@@ -22,8 +22,8 @@ import numpy as np
 
 from entangle.errors import EstimateError
 from entangle.estimate.data import FRAGILE_CLUSTERS, MIN_CLUSTERS, Panel
+from entangle.estimate.design import DesignFit, user_formula
 from entangle.estimate.inference import cluster as crv
-from entangle.estimate.linear import DesignFit, user_formula
 
 
 def separated_rows(y: np.ndarray, effects: dict[str, np.ndarray]) -> np.ndarray:

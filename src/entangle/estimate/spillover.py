@@ -16,8 +16,9 @@ import numpy as np
 
 from entangle.errors import EstimateError
 from entangle.estimate.data import Panel
+from entangle.estimate.design import DesignFit
 from entangle.estimate.geo import ring_exposure
-from entangle.estimate.linear import Build, DesignFit, fit_linear
+from entangle.estimate.linear import Build, fit_linear
 
 OPTIONS: dict[str, Any] = {"r1_km": 50.0, "r2_km": 100.0}
 NEEDS_COORDINATES = True
