@@ -170,7 +170,7 @@ def test_no_events_report_with_exposure_maps():
     assert "Perpetrators of civilian fatalities" not in html
     # co-presence in cell 150000 during 2014 only: 12 of 48 unit-months, 1 of 2 units
     assert data.facts == [
-        "Peacekeeping and counterterrorism sites were both within 50 km in 25.0% of unit-months; "
+        "Peacekeeping and counterterrorism sites were both within 50 km in 25.0% of unit-periods; "
         "1 of 2 units saw it at least once."
     ]
 
@@ -294,7 +294,7 @@ def test_headline_facts_by_hand():
     assert facts[1] == "The deadliest month for civilians was January 2014 (5 civilian fatalities)."
     # co-presence in cell 150000 during 2014: 12 of 48 unit-months, with 6 of the 36 fatalities
     assert facts[2] == (
-        "Peacekeeping and counterterrorism sites were both within 50 km in 25.0% of unit-months, "
+        "Peacekeeping and counterterrorism sites were both within 50 km in 25.0% of unit-periods, "
         "which saw 16.7% of civilian fatalities."
     )
 

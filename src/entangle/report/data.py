@@ -37,7 +37,18 @@ class ReportData:
     notices: list[str] = field(default_factory=list)  # plain statements shown at the top (e.g. no event data)
     synthetic: bool = False
     versions: dict = field(default_factory=dict)
-    network_years: list[int] = field(default_factory=list)
+    network_years: list[int] = field(default_factory=list)  # years printed; on screen any year
+    # harm beside exposure (report/assemble.py: unit_table, bivariate_choice, harm_event_tips)
+    unit_rows: list[dict] = field(default_factory=list)  # units ranked by civilian fatalities
+    bivariate: dict = field(default_factory=dict)  # column, harm {unit: v}, exposure {unit: v}, classes, cuts
+    harm_events: dict = field(default_factory=dict)  # "YYYY-MM-DD|category" -> events, top [(id, actor, n)]
+    places: list[dict] = field(default_factory=list)  # town labels: name, lat, lon
+    accounting: list[dict] = field(default_factory=list)  # key, what, count (events and sites, by rule)
+    rules: list[dict] = field(default_factory=list)  # rule, text: the panel's rules in force
+    # Mechanisms (issue 11, report/mechanisms.py) hook in here: the section "What the ties did" as
+    # HTML, and the HRDDP monitor's flags (dicts with at least "text") for the report and the brief.
+    mechanisms_html: str = ""
+    hrddp_flags: list[dict] = field(default_factory=list)
 
     def name_of(self, intervention_id: str | None) -> str:
         for item in self.interventions:

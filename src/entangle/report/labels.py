@@ -45,6 +45,20 @@ METRIC_WORDS = {
 }
 
 
+KIND_ABBREVIATIONS = {
+    "peacekeeping": "PK",
+    "counterterrorism": "CT",
+    "state_forces": "state forces",
+    "private_military": "private military",
+    "regional": "regional force",
+    "training": "training mission",
+}
+
+
+def _abbrev(kind: str) -> str:
+    return KIND_ABBREVIATIONS.get(kind, kind.replace("_", " "))
+
+
 def _kind(name: str) -> str:
     return KIND_WORDS.get(name, name.replace("_", " "))
 
@@ -54,6 +68,10 @@ def _radius(label: str) -> str:
 
 
 _RULES = (
+    (
+        re.compile(r"copresence_([a-z_]+?)__([a-z_]+)_(\w+)km"),
+        lambda a, b, r: f"{_abbrev(a)}–{_abbrev(b)} co-presence within {_radius(r)} km",
+    ),
     (re.compile(r"copresence_(\w+)km"), lambda r: f"PK–CT co-presence within {_radius(r)} km"),
     (re.compile(r"entanglement_(\w+)km"), lambda r: f"Entanglement index within {_radius(r)} km"),
     (
@@ -74,8 +92,9 @@ _RULES = (
 
 def column_label(column: str) -> str:
     """The human label of a panel column: ``copresence_50km`` → "PK–CT co-presence within 50 km"."""
-    if column.startswith("lag_"):
-        return f"{column_label(column[4:])} in neighbouring units (spatial lag)"
+    for prefix in ("splag_", "lag_"):
+        if column.startswith(prefix):
+            return f"{column_label(column[len(prefix) :])} in neighbouring units (spatial lag)"
     if column in OUTCOME_WORDS:
         return OUTCOME_WORDS[column]
     for pattern, words in _RULES:
@@ -98,5 +117,93 @@ def unit_words(unit: str) -> str:
         return f"H3 hexagons, resolution {unit[3:]}"
     if unit.startswith("admin:"):
         path, column = unit[len("admin:") :].rsplit(":", 1)
-        return f"admin areas from {path}, id column {column}"
+        return f"admin areas ({path.replace(chr(92), '/').rsplit('/', 1)[-1]})"
     return unit
+
+
+def _within(radius: str, measured_from: str) -> str:
+    where = {
+        "polygon": " of the unit's boundary (a site inside the unit counts as 0 km)",
+        "centroid": " of the unit's centre",
+    }.get(measured_from, "")
+    return f"within {_radius(radius)} km{where}"
+
+
+_DEFINITIONS = (
+    (
+        re.compile(r"copresence_([a-z_]+?)__([a-z_]+)_(\w+)km"),
+        lambda a, b, r, m: (
+            f"1 in a period when at least one {_kind(a)} site and one {_kind(b)} site were both "
+            f"active {_within(r, m)}, else 0. Summed over periods it counts the periods of co-presence."
+        ),
+    ),
+    (
+        re.compile(r"copresence_(\w+)km"),
+        lambda r, m: (
+            "1 in a period when at least one peacekeeping site and one counterterrorism site were both "
+            f"active {_within(r, m)}, else 0."
+        ),
+    ),
+    (
+        re.compile(r"entanglement_(\w+)km"),
+        lambda r, m: (
+            "for each period, the sum of the weights of the registry ties active between every pair "
+            f"of interventions that both had an active site {_within(r, m)}; 0 where no tied pair was present."
+        ),
+    ),
+    (
+        re.compile(r"present_(\w+)_(\w+)km"),
+        lambda k, r, m: f"1 in a period when a {_kind(k)} site was active {_within(r, m)}, else 0.",
+    ),
+    (
+        re.compile(r"troops_(\w+)_(\w+)km"),
+        lambda k, r, m: (
+            f"troops at the {_kind(k)} sites active {_within(r, m)}, counting only sites whose "
+            "source gives a troop number (0 can mean unknown)."
+        ),
+    ),
+    (
+        re.compile(r"dist_km_(\w+)"),
+        lambda k, m: f"great-circle km from the unit to the nearest active {_kind(k)} site.",
+    ),
+    (
+        re.compile(r"civilian_fatalities_(\w+)"),
+        lambda c, m: (
+            f"civilian fatalities (as defined above) in events whose perpetrator (actor 1, mapped by the "
+            f"theatre's actor rules) is one of the {CATEGORY_WORDS.get(c, c.replace('_', ' '))}."
+        ),
+    ),
+)
+CIVILIAN_DEFINITION = (
+    "deaths of civilians recorded by the event source, per unit and period. ACLED: the fatalities of events "
+    "that target civilians (event type 'Violence against civilians' or ACLED's civilian-targeting flag); "
+    "ACLED does not split fatalities by victim. UCDP: the civilian deaths (deaths_civilians) of every event. "
+    "Events the imprecision rule drops are not counted."
+)
+PLAIN_DEFINITIONS = {
+    "civilian_fatalities": CIVILIAN_DEFINITION,
+    "events": "number of events the source recorded in the unit and period.",
+    "fatalities": "all deaths the source recorded (best estimate), combatants and civilians.",
+    "attacks_on_peacekeepers": "events in which peacekeepers were attacked.",
+}
+
+
+def definition(column: str, measured_from: str = "") -> str:
+    """What a panel column means, in one or two sentences (for the report's definitions box)."""
+    for prefix, words in (
+        ("splag_", "same-period mean over neighbouring units of "),
+        ("lag_", "mean over neighbouring units of "),
+    ):
+        if column.startswith(prefix):
+            return words + _lower(column_label(column[len(prefix) :])) + "."
+    if column in PLAIN_DEFINITIONS:
+        return PLAIN_DEFINITIONS[column]
+    for pattern, words in _DEFINITIONS:
+        match = pattern.fullmatch(column)
+        if match:
+            return words(*match.groups(), measured_from)
+    return column_label(column) + "."
+
+
+def _lower(text: str) -> str:
+    return text if len(text) > 1 and text[1].isupper() else text[:1].lower() + text[1:]
