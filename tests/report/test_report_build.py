@@ -24,14 +24,46 @@ STUDY = {
 }
 
 
+def sample_events() -> list[dict]:
+    """Two named events behind the sample panel's bars (as report.stage.civilian_events gives them)."""
+    return [
+        {
+            "event_id": "acled:X1",
+            "date_start": dt.date(2013, 1, 5),
+            "actor1": "Group J",
+            "actor2": "Civilians",
+            "perpetrator_category": "jihadist",
+            "civilian_fatalities": 3,
+            "unit_id": "150000",
+            "period": dt.date(2013, 1, 1),
+        },
+        {
+            "event_id": "acled:X2",
+            "date_start": dt.date(2014, 3, 9),
+            "actor1": "Army of Elsewhere",
+            "actor2": "Civilians",
+            "perpetrator_category": "state_and_allied",
+            "civilian_fatalities": 2,
+            "unit_id": "150001",
+            "period": dt.date(2014, 3, 1),
+        },
+    ]
+
+
 def make_data(**overrides) -> ReportData:
     panel = sample_panel()
+    records = sample_records()
+    events = sample_events()
     fields = {
         "study": STUDY,
         "theatre": {"id": "x", "name": "Testland", "country_iso3": ["MLI"]},
-        **sample_records(),
+        **records,
         "harm": assemble.harm_series(panel),
         "units": assemble.unit_shapes(panel, "priogrid"),
+        "unit_rows": assemble.unit_table(panel, records["sites"], events, [25.0, 50.0]),
+        "harm_events": assemble.harm_event_tips(events),
+        "bivariate": assemble.bivariate_choice(panel, [25.0, 50.0]),
+        "places": [{"name": "Base Town", "lat": 14.3, "lon": -3.7}],
         "layers": assemble.map_layers(panel, [25.0, 50.0]),
         "estimates": [sample_result(), sample_result("event-study")],
         "panel": assemble.panel_summary(panel),
@@ -109,7 +141,7 @@ def test_main_term_and_sentence():
 
 def test_report_has_every_section_and_no_external_reference():
     html = build_html(make_data())
-    for section in ("summary", "timeline", "network", "maps", "estimates", "data"):
+    for section in ("summary", "harm", "timeline", "network", "maps", "estimates", "data", "citations"):
         assert f'<section id="{section}">' in html
     # self-contained: no URL that a browser would fetch, no external script or stylesheet
     assert not re.search(r'(src|href)="(https?:)?//', html)
@@ -320,3 +352,121 @@ def test_exposure_caveats_flag_missing_troop_numbers():
     assert len(notes) == 1 and "the deployment files loaded" in notes[0]
     html = build_html(make_data(exposure_notes=notes))
     assert "patrols, temporary posts and air operations are not sites" in html
+
+
+def test_palettes_share_no_colour():
+    from entangle.report.svg import BIVARIATE_COLOURS, CATEGORY_COLOURS, KIND_COLOURS, TIE_COLOURS
+
+    palettes = [
+        set(KIND_COLOURS.values()),
+        set(CATEGORY_COLOURS.values()),
+        set(TIE_COLOURS.values()),
+        {c for row in BIVARIATE_COLOURS for c in row},
+    ]
+    for k, a in enumerate(palettes):
+        assert len(a) == len({c.lower() for c in a})
+        for b in palettes[k + 1 :]:
+            assert not {c.lower() for c in a} & {c.lower() for c in b}
+
+
+def test_unit_table_by_hand():
+    rows = assemble.unit_table(sample_panel(), sample_records()["sites"], sample_events(), [25.0, 50.0])
+    # cell 150001: 12 months x 2 (state) = 24; cell 150000: 4 months x 3 (jihadist) = 12
+    assert [r["unit_id"] for r in rows] == ["150001", "150000"]
+    first, second = rows
+    assert first["deaths"] == 24 and first["by_category"] == {"state_and_allied": 24}
+    assert second["by_category"] == {"jihadist": 12}
+    # co-presence: cell 150000 in each 2014 month; the index is 2.0 there, so its mean is 1.0
+    assert second["copresence"] == [
+        {"column": "copresence_50km", "a": "peacekeeping", "b": "counterterrorism", "periods": 12}
+    ]
+    assert second["entanglement"] == 1.0 and first["entanglement"] == 0.0
+    # nearest place to cell 150001's centre (14.25, -3.25) is Camp B (14.2, -3.3):
+    # hypot(0.05 * 111.19, 0.05 * cos(14.2°) * 111.19) = hypot(5.56, 5.39) = 7.7 km
+    assert first["nearest"][0]["name"] == "Camp B" and first["nearest"][0]["km"] == 8
+    assert first["events"][0]["event_id"] == "acled:X2"
+    assert first["first_site"] is None  # the sample panel has no present_* column
+
+
+def test_bivariate_classes_split_at_the_median():
+    choice = assemble.bivariate_choice(sample_panel(), [25.0, 50.0])
+    assert choice["column"] == "copresence_50km"
+    # harm 12 and 24: median 18, so 150000 is low (1), 150001 high (2); exposure 12 and 0
+    assert choice["harm_cut"] == 18 and choice["classes"] == {"150000": (1, 1), "150001": (2, 0)}
+
+
+def test_harm_tips_name_actors_and_event_ids():
+    tips = assemble.harm_event_tips(sample_events())
+    assert tips["2013-01-01|jihadist"] == {"events": 1, "top": [("acled:X1", "Group J", 3)]}
+    html = build_html(make_data())
+    assert "Group J, 3 [acled:X1]" in html
+
+
+def test_copresence_pairs_prefer_the_pairwise_columns():
+    columns = [
+        "copresence_50km",
+        "copresence_peacekeeping__counterterrorism_50km",
+        "copresence_peacekeeping__private_military_50km",
+        "copresence_peacekeeping__state_forces_25km",
+    ]
+    assert assemble.copresence_pairs(columns, "50") == [
+        ("copresence_peacekeeping__counterterrorism_50km", "peacekeeping", "counterterrorism"),
+        ("copresence_peacekeeping__private_military_50km", "peacekeeping", "private_military"),
+    ]
+
+
+def test_accounting_and_rules_in_words():
+    meta = {
+        "counts": {"events_in": 10, "dropped_imprecise_location": 3, "events_assigned": 7},
+        "exposure_from": "polygon",
+    }
+    rows = assemble.accounting(meta)
+    assert [(r["key"], r["count"]) for r in rows] == [
+        ("events_in", 10),
+        ("dropped_imprecise_location", 3),
+        ("events_assigned", 7),
+    ]
+    rules = assemble.panel_rules(meta)
+    assert rules[0]["rule"] == "Admin exposure rule" and "boundary" in rules[0]["text"]
+
+
+def test_units_outline_dissolves_the_cells():
+    shapes = assemble.unit_shapes(sample_panel(), "priogrid")
+    rings = assemble.units_outline(shapes)
+    # two adjacent half-degree cells: one ring spanning lon -4.0..-3.0, lat 14.0..14.5
+    assert len(rings) == 1
+    lons, lats = [p[0] for p in rings[0]], [p[1] for p in rings[0]]
+    assert min(lons) == -4.0 and max(lons) == -3.0 and min(lats) == 14.0 and max(lats) == 14.5
+
+
+def test_conley_settings_are_stated():
+    from entangle.report.build import inference_words
+
+    result = {
+        **sample_result(),
+        "inference": "conley",
+        "extra": {"conley": {"conley_km": 100.0, "conley_kernel": "bartlett", "conley_lag": 0}},
+    }
+    assert inference_words(result) == (
+        "Conley spatial errors: cutoff 100 km, bartlett kernel, no serial correlation across periods"
+    )
+
+
+def test_effect_scale_in_the_sentence():
+    result = {
+        **sample_result(),
+        "scale": {"outcome_mean": 2.0, "effect_pct_of_mean": 75.0, "mde": 1.2, "mde_pct_of_mean": 60.0},
+    }
+    text = describe_result(result, "month")
+    assert "75% of the mean outcome (2 per unit and period)" in text
+    assert "would detect (80% power) is 1.2 (60% of the mean)" in text
+
+
+def test_brief_is_self_contained_and_names_the_most_harmed_unit():
+    from entangle.report.build import build_brief
+
+    html = build_brief(make_data(hrddp_flags=[{"text": "Support to Army X continued after event Y"}]))
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert "Support to Army X continued after event Y" in html
+    table = html.split("data-unittable", 1)[1]
+    assert table.index('data-unit="150001"') < table.index('data-unit="150000"')

@@ -635,7 +635,7 @@ def units_outline(units: list[dict]) -> list:
     return geometry_rings(merged.buffer(0.005).buffer(-0.005).simplify(0.01))
 
 
-def place_labels(registry_sites, limit: int = 10, min_gap_deg: float = 1.6) -> list[dict]:
+def place_labels(registry_sites, limit: int = 10, min_gap_deg: float = 1.8) -> list[dict]:
     """Main towns to label on maps: registry site places, most sites first, none too close to a
     label already chosen."""
     places: dict[tuple[float, float], list[str]] = defaultdict(list)

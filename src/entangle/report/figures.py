@@ -645,7 +645,8 @@ def bivariate_key(choice: dict, period: str = "period") -> str:
     harm_words = ("0", f"1–{hcut:,.4g}", f"> {hcut:,.4g}")
     exp_words = ("0", f"≤ {ecut:,.3g}", f"> {ecut:,.3g}")
     parts = [
-        f'<text x="{left}" y="14" class="head">Exposure: {esc(column_label(choice["column"]))} ({unit}) →</text>'
+        f'<text x="{left}" y="12" class="head">Exposure →</text>',
+        f'<text x="{left}" y="25" class="tick">{esc(column_label(choice["column"]))} ({unit})</text>',
     ]
     for h in range(3):
         for e in range(3):
