@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from entangle.errors import StudyError
+from entangle.registry.schema import SiteType
 
 EventSource = Literal["ucdp", "acled", "csv"]
 DeploymentSource = Literal["geopko", "radpko", "csv"]
@@ -58,6 +59,9 @@ class Imprecision(_Model):
 
 class Exposure(_Model):
     radii_km: list[float] = Field(default_factory=lambda: [25.0, 50.0], min_length=1)
+    exclude_site_types: list[SiteType] = Field(
+        default_factory=list, description='site types left out of every exposure, e.g. ["hq"]'
+    )
 
     @field_validator("radii_km")
     @classmethod

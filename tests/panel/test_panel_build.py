@@ -97,16 +97,16 @@ def test_lag_is_mean_over_queen_neighbours(helpers):
     feb = df[df.period == D(2013, 2, 1)].set_index("unit_id")
     a, b = _gid(15.25, -2.25), _gid(15.75, -2.25)
     # a and b are neighbours (b directly north of a); both interior cells of Mali with 8 neighbours
-    assert feb.loc[a, "lag_fatalities"] == pytest.approx(4 / 8)
-    assert feb.loc[b, "lag_fatalities"] == pytest.approx(8 / 8)
+    assert feb.loc[a, "splag_fatalities"] == pytest.approx(4 / 8)
+    assert feb.loc[b, "splag_fatalities"] == pytest.approx(8 / 8)
     c = _gid(15.25, -1.75)  # east of a, south-east of b
-    assert feb.loc[c, "lag_fatalities"] == pytest.approx(12 / 8)
-    assert feb.loc[c, "lag_events"] == pytest.approx(2 / 8)
+    assert feb.loc[c, "splag_fatalities"] == pytest.approx(12 / 8)
+    assert feb.loc[c, "splag_events"] == pytest.approx(2 / 8)
     far = _gid(*GAO)
-    assert feb.loc[far, "lag_fatalities"] == 0
+    assert feb.loc[far, "splag_fatalities"] == 0
     # a cell on the border: mean over the neighbours inside the study only
     border = feb.index[[len(set(priogrid_neighbours(g)) & set(feb.index)) < 8 for g in feb.index]][0]
-    assert np.isfinite(feb.loc[border, "lag_events"])
+    assert np.isfinite(feb.loc[border, "splag_events"])
 
 
 def test_conservation_random_events(helpers):
@@ -268,8 +268,8 @@ def test_admin_unit_panel_and_exposures(helpers, tmp_path):
     # centroid of M is (15.5, 0.5) up to the equal-area centroid's tiny shift
     assert m.dist_km_peacekeeping.iloc[1] == pytest.approx(0.0, abs=0.5)
     march = df[df.period == D(2013, 3, 1)].set_index("unit_id")
-    assert march.loc["W", "fatalities"] == 6 and march.loc["M", "lag_fatalities"] == 3.0  # (6 + 0) / 2
-    assert march.loc["E", "lag_fatalities"] == 0.0
+    assert march.loc["W", "fatalities"] == 6 and march.loc["M", "splag_fatalities"] == 3.0  # (6 + 0) / 2
+    assert march.loc["E", "splag_fatalities"] == 0.0
 
 
 def test_quarter_and_year_periods(helpers):

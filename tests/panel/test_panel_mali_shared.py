@@ -123,4 +123,4 @@ def test_admin2_month_panel_matches_events_file(shared_data, acled_frame, regist
     # MINUSMA has a base in Mopti/Sevare: the Mopti cercle is exposed to peacekeeping within 50 km by 2019
     mopti = cercles.loc[cercles.NAME_2 == "Mopti", "GID_2"].item()
     mrow = panel[(panel.unit_id == mopti) & (panel.period == dt.date(2019, 6, 1))].iloc[0]
-    assert mrow.dist_km_peacekeeping < 50 and np.isfinite(mrow.lag_fatalities)
+    assert mrow.dist_km_peacekeeping < 50 and np.isfinite(mrow.splag_fatalities)

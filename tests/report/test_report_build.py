@@ -186,7 +186,7 @@ def test_no_events_report_with_exposure_maps():
     """Without events the panel holds exposures only: exposure maps, no harm map, no harm legend."""
     panel = sample_panel()
     exposures = panel.select(
-        [c for c in panel.column_names if not c.startswith(("events", "fatalities", "civilian_", "lag_"))]
+        [c for c in panel.column_names if not c.startswith(("events", "fatalities", "civilian_", "splag_"))]
     )
     data = make_data(
         harm=[],
@@ -215,7 +215,7 @@ def test_column_labels_and_metric_units():
     assert column_label("civilian_fatalities_militia") == "Civilian fatalities by militias"
     assert column_label("present_state_forces_25km") == "State-force site within 25 km"
     assert column_label("dist_km_peacekeeping") == "Distance to the nearest peacekeeping site (km)"
-    assert column_label("lag_civilian_fatalities") == (
+    assert column_label("splag_civilian_fatalities") == (
         "Civilian fatalities in neighbouring units (spatial lag)"
     )
     assert column_label("made_up_column") == "made up column"

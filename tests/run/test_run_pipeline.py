@@ -76,7 +76,7 @@ def test_panel_without_events_has_exposures_and_no_outcome(cli, offline):
     assert meta["columns"]["outcomes"] == [] and meta["columns"]["lags"] == []
     # nothing that could read as "no violence": no event, fatality, attack or lag column
     names = panel.column_names
-    assert not [c for c in names if c.startswith(("events", "fatalities", "civilian_", "attacks_", "lag_"))]
+    assert not [c for c in names if c.startswith(("events", "fatalities", "civilian_", "attacks_", "splag_"))]
     assert {"copresence_25km", "copresence_50km", "entanglement_50km", "dist_km_peacekeeping"} <= set(names)
     # 488 PRIO-GRID cells of Mali × 144 months (2012-2023)
     assert panel.num_rows == 488 * 144

@@ -6,6 +6,7 @@ study, ``--from``/``--to`` default to the registry theatre's window.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from enum import StrEnum
@@ -69,6 +70,9 @@ def register(app: typer.Typer) -> None:
         spread_over: str | None = typer.Option(
             None, "--spread-over", help="FILE:IDCOL admin polygons for --imprecision spread on grid/H3 units."
         ),
+        exclude_site_type: list[str] | None = typer.Option(
+            None, "--exclude-site-type", help="Leave sites of this type out of exposures (repeat; e.g. hq)."
+        ),
     ) -> None:
         """Build the dense unit × period panel (outcomes, exposures, entanglement, spatial lags)."""
         from rich.console import Console
@@ -96,7 +100,8 @@ def register(app: typer.Typer) -> None:
                 rule.acled_max_geo_precision,
                 rule.max_date_precision_days,
             )
-        spec = PanelSpec(
+        spec = dataclasses.replace(
+            spec,
             start=_date(start, "--from") or spec.start,
             end=_date(end, "--to") or spec.end,
             unit=unit or spec.unit,
@@ -106,6 +111,7 @@ def register(app: typer.Typer) -> None:
             extent=tuple(extent) if extent else spec.extent,
             spread_over=spread_over or spec.spread_over,
             sources=tuple(source) if source else spec.sources,
+            exclude_site_types=tuple(exclude_site_type) if exclude_site_type else spec.exclude_site_types,
         )
         spec.validate()
         console = Console(stderr=True)

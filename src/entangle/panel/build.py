@@ -35,6 +35,7 @@ from entangle.measures import Sites, Ties, exposure_columns, exposure_kinds, exp
 from entangle.panel.engines import get_engine
 from entangle.panel.periods import MONTHS_PER, period_starts
 from entangle.panel.sql import outcome_exprs, outcomes_sql
+from entangle.registry.schema import SITE_TYPES
 
 _ROWS_PER_GROUP = 1_000_000
 
@@ -54,6 +55,9 @@ class PanelSpec:
     # Event sources to use (e.g. ("acled",)); empty = all. UCDP and ACLED record many of the same
     # events, so a store holding both would count them twice: choose one per panel.
     sources: tuple[str, ...] = ()
+    # Site types left out of every exposure (e.g. ("hq",): a headquarters in the capital is not a
+    # field deployment). Sites without a type are never left out.
+    exclude_site_types: tuple[str, ...] = ()
 
     @classmethod
     def from_study(cls, study) -> PanelSpec:
@@ -69,6 +73,7 @@ class PanelSpec:
             ),
             extent=tuple(study.extent),
             spread_over=getattr(imp, "spread_over", None),
+            exclude_site_types=tuple(study.exposure.exclude_site_types),
         )
 
     def validate(self) -> None:
@@ -84,6 +89,11 @@ class PanelSpec:
                 "period", f"empty period range: {self.end} is before {self.start}", "check --from/--to"
             )
         parse_unit(self.unit)
+        unknown = sorted(set(self.exclude_site_types) - set(SITE_TYPES))
+        if unknown:
+            raise PanelError(
+                "exclude_site_types", f"unknown site type {unknown[0]!r}", f"use {', '.join(SITE_TYPES)}"
+            )
 
     def as_metadata(self) -> dict[str, Any]:
         return {
@@ -96,6 +106,7 @@ class PanelSpec:
             "extent": list(self.extent),
             "spread_over": self.spread_over,
             "event_sources": list(self.sources),
+            "exclude_site_types": list(self.exclude_site_types),
         }
 
 
@@ -129,11 +140,13 @@ def _clip(spans: list[tuple[np.datetime64, np.datetime64]]) -> tuple[np.datetime
     return None if (not np.isnat(last) and last < first) else (first, last)
 
 
-def resolve_sites(sites: pa.Table, registry) -> tuple[Sites, dict[str, int]]:
+def resolve_sites(
+    sites: pa.Table, registry, exclude_site_types: tuple[str, ...] = ()
+) -> tuple[Sites, dict[str, int]]:
     """Sites with their intervention's kind, active interval clipped to the intervention's lifetime.
 
     Sites without an intervention, or with one the registry does not know, cannot be given a kind:
-    they are left out and counted.
+    they are left out and counted; so are sites of a type in ``exclude_site_types``.
     """
     required = ("intervention_id", "lat", "lon", "start", "end", "troops")
     missing = [c for c in required if c not in sites.column_names]
@@ -145,11 +158,22 @@ def resolve_sites(sites: pa.Table, registry) -> tuple[Sites, dict[str, int]]:
     lon = pc.fill_null(sites.column("lon").cast(pa.float64()), np.nan).to_numpy()
     start, end = _dates(sites.column("start")), _dates(sites.column("end"))
     troops = pc.fill_null(sites.column("troops").cast(pa.float64()), np.nan).to_numpy()
+    types = sites.column("site_type").to_pylist() if "site_type" in sites.column_names else [None] * len(ids)
+    excluded = set(exclude_site_types)
     keep, spans = [], []
-    counts = {"sites_in": len(ids), "sites_unmatched": 0, "sites_unlocated": 0, "sites_outside_lifetime": 0}
+    counts = {
+        "sites_in": len(ids),
+        "sites_unmatched": 0,
+        "sites_excluded_type": 0,
+        "sites_unlocated": 0,
+        "sites_outside_lifetime": 0,
+    }
     for k, iid in enumerate(ids):
         if iid not in known:
             counts["sites_unmatched"] += 1
+            continue
+        if types[k] in excluded:
+            counts["sites_excluded_type"] += 1
             continue
         if not (np.isfinite(lat[k]) and np.isfinite(lon[k])) or np.isnat(start[k]):
             counts["sites_unlocated"] += 1
@@ -212,6 +236,7 @@ def registry_sites(registry) -> pa.Table:
             "start": pa.array([s.start for s in rows], pa.date32()),
             "end": pa.array([s.end for s in rows], pa.date32()),
             "troops": pa.array([s.troops for s in rows], pa.int64()),
+            "site_type": pa.array([s.site_type for s in rows], pa.string()),
         }
     )
 
@@ -244,7 +269,7 @@ def _prepare(
     )
     exprs = outcome_exprs(counts.pop("violence_types"))
     sparse = run({"assigned": assigned}, {"outcomes": outcomes_sql(exprs)})["outcomes"]
-    site_arrays, site_counts = resolve_sites(sites, registry)
+    site_arrays, site_counts = resolve_sites(sites, registry, spec.exclude_site_types)
     counts.update(site_counts)
     return _Prepared(
         units=units,
@@ -309,7 +334,7 @@ def _exposure_from(units: Units) -> str:
 def _batches(prep: _Prepared, progress=None) -> Iterator[pa.RecordBatch]:
     units = prep.units
     n_units, n_periods = len(units), len(prep.starts)
-    lag_names = [f"lag_{c}" for c in prep.outcomes]
+    lag_names = [f"splag_{c}" for c in prep.outcomes]
     no_neighbours = units.neighbour_counts() == 0
     lag_of = _lag_operator(units)
     ids = pa.array(units.ids, pa.int64() if units.kind == "priogrid" else pa.string())
@@ -373,7 +398,7 @@ def _metadata(prep: _Prepared, spec: PanelSpec, engine: str, extra: dict[str, An
         "columns": {
             "outcomes": prep.outcomes,
             "exposures": exposure_columns(kinds, list(spec.radii_km)),
-            "lags": [f"lag_{c}" for c in prep.outcomes],
+            "lags": [f"splag_{c}" for c in prep.outcomes],
         },
         "counts": prep.counts,
         **(extra or {}),

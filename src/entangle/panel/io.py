@@ -21,6 +21,10 @@ SITE_COLUMNS = {
 }
 
 
+# Optional: NULL when a table lacks them (a store written before they existed, a hand-made table).
+OPTIONAL_SITE_COLUMNS = {"site_type": pa.string()}
+
+
 def stack_sites(*tables: pa.Table) -> pa.Table:
     """Stack ``sites`` tables (registry and store) on the columns the panel needs."""
     parts = []
@@ -28,7 +32,10 @@ def stack_sites(*tables: pa.Table) -> pa.Table:
         missing = [c for c in SITE_COLUMNS if c not in table.column_names]
         if missing:
             raise PanelError("sites", f"missing column(s) {', '.join(missing)}")
-        parts.append(pa.table({c: table.column(c).cast(t) for c, t in SITE_COLUMNS.items()}))
+        columns = {c: table.column(c).cast(t) for c, t in SITE_COLUMNS.items()}
+        for c, t in OPTIONAL_SITE_COLUMNS.items():
+            columns[c] = table.column(c).cast(t) if c in table.column_names else pa.nulls(len(table), t)
+        parts.append(pa.table(columns))
     return pa.concat_tables(parts)
 
 

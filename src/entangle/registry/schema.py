@@ -33,6 +33,10 @@ TieType = Literal[
     "coordination",
     "command",
 ]
+# What a site is, for exposures that leave some types out (``exclude_site_types``): a headquarters
+# in the capital is not a field deployment. Registry sites default to "camp".
+SiteType = Literal["hq", "camp", "temporary_base", "liaison", "training", "other"]
+SITE_TYPES: tuple[str, ...] = SiteType.__args__
 Provision = Literal[
     "protection_of_civilians",
     "counterterrorism",
@@ -140,6 +144,9 @@ class Site(_Dated):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     troops: int | None = Field(default=None, ge=0)
+    site_type: SiteType = Field(
+        default="camp", description="hq, camp, temporary_base, liaison, training or other"
+    )
     aliases: list[str] = Field(default_factory=list, description="other spellings used by data sources")
     note: str | None = None
 

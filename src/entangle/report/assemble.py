@@ -711,6 +711,7 @@ RULE_KEYS = (
     ("exposure_from", "Admin exposure rule"),
     ("civilian", "Civilian fatalities"),
     ("civilian_definition", "Civilian fatalities"),
+    ("exclude_site_types", "Excluded site types"),
     ("excluded_site_types", "Excluded site types"),
     ("onsets", "Treatment onsets"),
 )

@@ -92,9 +92,8 @@ _RULES = (
 
 def column_label(column: str) -> str:
     """The human label of a panel column: ``copresence_50km`` → "PK–CT co-presence within 50 km"."""
-    for prefix in ("splag_", "lag_"):
-        if column.startswith(prefix):
-            return f"{column_label(column[len(prefix) :])} in neighbouring units (spatial lag)"
+    if column.startswith("splag_"):
+        return f"{column_label(column[6:])} in neighbouring units (spatial lag)"
     if column in OUTCOME_WORDS:
         return OUTCOME_WORDS[column]
     for pattern, words in _RULES:
@@ -190,12 +189,8 @@ PLAIN_DEFINITIONS = {
 
 def definition(column: str, measured_from: str = "") -> str:
     """What a panel column means, in one or two sentences (for the report's definitions box)."""
-    for prefix, words in (
-        ("splag_", "same-period mean over neighbouring units of "),
-        ("lag_", "mean over neighbouring units of "),
-    ):
-        if column.startswith(prefix):
-            return words + _lower(column_label(column[len(prefix) :])) + "."
+    if column.startswith("splag_"):
+        return f"same-period mean over neighbouring units of {_lower(column_label(column[6:]))}."
     if column in PLAIN_DEFINITIONS:
         return PLAIN_DEFINITIONS[column]
     for pattern, words in _DEFINITIONS:

@@ -64,6 +64,7 @@ SITE_COLUMNS: dict[str, str] = {
     "country_iso3": "VARCHAR",
     "period": "VARCHAR",
     "troops_raw": "VARCHAR",
+    "site_type": "VARCHAR",  # hq, camp, temporary_base, liaison, training, other
     "line": "BIGINT",
     "attributes": "VARCHAR",
 }

@@ -51,6 +51,7 @@ SITES_SCHEMA = pa.schema(
         ("period", pa.string()),  # 'month' or 'year': what one row covers
         ("troops", pa.int64()),
         ("troops_raw", pa.string()),  # the troop cell as written in the file
+        ("site_type", pa.string()),  # hq, camp, temporary_base, liaison, training, other
         ("line", pa.int64()),  # 1-based line of the row in the input file
         ("attributes", pa.string()),  # JSON of the layout's other columns worth keeping
     ]
@@ -316,6 +317,7 @@ class SiteRows:
         country_iso3: str | None = None,
         attributes: dict[str, Any] | None = None,
         raw: dict[str, str] | None = None,
+        site_type: str = "camp",
     ) -> None:
         """Add one row, matched to the registry; a row with no coordinates from anywhere is rejected."""
         intervention_id = self.matcher.intervention(mission, start, end)
@@ -356,6 +358,7 @@ class SiteRows:
                 "period": period,
                 "troops": troops,
                 "troops_raw": troops_raw,
+                "site_type": site_type,
                 "line": line,
                 "attributes": json.dumps(attributes or {}, ensure_ascii=False, sort_keys=True),
             }

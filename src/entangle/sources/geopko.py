@@ -19,6 +19,12 @@ Layouts read, recognised from the header:
 Lines are decoded one by one (UTF-8, else cp1252), because the v1 file mixes both. Troop cells that
 are not numbers ("NA", "unknown", ranges) leave ``troops`` NULL, keep the text in ``troops_raw`` and
 are counted in the notes. Troop numbers in Geo-PKO are estimated from unit symbols on the maps.
+
+``site_type``: ``hq`` where the HQ column is 3 (the mission headquarters, as the Geo-PKO team's own
+scripts read it: Bamako for MINUSMA), else ``camp``. Codes 1 and 2 mark lower-level headquarters
+(MINUSMA's sector headquarters at Gao, Timbuktu and Kidal, the camps holding most of its troops): those
+stay camps, the code kept in ``attributes``, so that leaving out headquarters leaves out the capital
+and not the field.
 """
 
 from __future__ import annotations
@@ -223,6 +229,15 @@ def _parse(line: int, rec: dict[str, str], layout: Layout, rows: SiteRows) -> _R
     return _Row(line, rec, mission, name, int(year), None if month is None else int(month), lat, lon)
 
 
+MISSION_HQ_CODE = 3
+
+
+def site_type(hq_cell: str | None) -> str:
+    """``hq`` for the mission headquarters (HQ code 3), else ``camp``."""
+    code = parse_number(hq_cell)
+    return "hq" if code == MISSION_HQ_CODE else "camp"
+
+
 def _extras(rec: dict[str, str], layout: Layout) -> dict[str, Any]:
     return {col: rec[col].strip() for col in layout.extras if col in rec and not is_missing(rec[col])}
 
@@ -264,6 +279,7 @@ def _read_map_level(table: TextTable, layout: Layout, rows: SiteRows, troop_text
             country_iso3=iso3,
             attributes=attributes,
             raw=rec,
+            site_type=site_type(rec.get("HQ", rec.get("hq"))),
         )
 
 
@@ -320,6 +336,7 @@ def _read_yearly(table: TextTable, layout: Layout, rows: SiteRows, troop_text: C
             country_iso3=iso3,
             attributes=attributes,
             raw=first.record,
+            site_type=site_type(attributes.get("hq")),
         )
 
 
