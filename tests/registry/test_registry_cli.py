@@ -15,8 +15,10 @@ TINY = FIXTURES / "tiny"
 BROKEN = FIXTURES / "broken"
 
 
-def src(ref: str, date: str | None = None, url: str | None = None, note: str | None = None) -> dict:
-    return {"ref": ref, "date": date, "url": url, "note": note}
+def src(
+    ref: str, date: str | None = None, url: str | None = None, note: str | None = None, grade: str = "primary"
+) -> dict:
+    return {"ref": ref, "date": date, "url": url, "note": note, "grade": grade}
 
 
 def test_validate_ok_prints_one_summary_line(cli):
@@ -108,6 +110,7 @@ def test_show_json_exact(cli):
             "in_force_from": "2020-01-01",
             "in_force_to": "2020-06-30",
             "provisions": ["protection_of_civilians", "use_of_force"],
+            "provision_terms": [],
             "authorized_troops": 1000,
             "sources": [src("S/RES/0002 (2019)", "2019-12-01")],
         }

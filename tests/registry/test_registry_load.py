@@ -196,12 +196,15 @@ def test_unknown_field(tmp_path):
 
 def test_unknown_field_inside_a_source(tmp_path):
     root, text = edited(
-        tmp_path, "ties.yaml", '{ref: "S/2021/1", date: 2021-03-01}', '{ref: "S/2021/1", page: 3}'
+        tmp_path,
+        "ties.yaml",
+        '{ref: "S/2021/1", date: 2021-03-01, grade: primary}',
+        '{ref: "S/2021/1", page: 3}',
     )
     problem = only_problem(root)
     assert problem.where == f"{root / 'ties.yaml'}:{line_of(text, 'page: 3')}"
     assert problem.what == "t7: unknown field 'sources[0].page'"
-    assert problem.hint == "known fields: ref, date, url, note"
+    assert problem.hint == "known fields: ref, date, url, note, grade"
 
 
 def test_missing_field(tmp_path):
@@ -305,7 +308,7 @@ def test_longitude_out_of_range(tmp_path):
 
 def test_empty_source_list(tmp_path):
     root, text = edited(
-        tmp_path, "ties.yaml", 'sources: [{ref: "S/2021/2", date: 2021-09-01}]', "sources: []"
+        tmp_path, "ties.yaml", 'sources: [{ref: "S/2021/2", date: 2021-09-01, grade: primary}]', "sources: []"
     )
     problem = only_problem(root)
     assert problem.where == f"{root / 'ties.yaml'}:{line_of(text, 'sources: []')}"
@@ -313,7 +316,8 @@ def test_empty_source_list(tmp_path):
 
 
 def test_missing_sources(tmp_path):
-    root, text = edited(tmp_path, "interventions.yaml", '  sources: [{ref: "Constitution of X"}]\n', "")
+    sources = '  sources: [{ref: "Constitution of X", grade: primary}]\n'
+    root, text = edited(tmp_path, "interventions.yaml", sources, "")
     problem = only_problem(root)
     assert problem.where == f"{root / 'interventions.yaml'}:{line_of(text, 'id: state')}"
     assert problem.what == "state: missing field 'sources'"
@@ -474,8 +478,8 @@ def test_every_problem_is_collected_in_file_then_line_order():
         "(add sources: [{ref: ..., date: YYYY-MM-DD}])",
         f"{root / 'interventions.yaml'}:13: duplicate id 'a' (first defined at interventions.yaml:1)",
         f"{root / 'interventions.yaml'}:23: c: unknown field 'colour' "
-        "(known fields: start, end, start_precision, end_precision, sources, id, name, kind, organization, "
-        "theatre, note)",
+        "(known fields: start, end, start_precision, end_precision, inferred, sources, id, name, kind, "
+        "organization, theatre, note)",
         f"{root / 'mandates.yaml'}: file is missing (every theatre needs mandates.yaml; write [] if empty)",
         f"{root / 'ties.yaml'}:3: t1: target_id 'z' is not an intervention (define it in interventions.yaml)",
         f"{root / 'sites.yaml'}:4: s1: lat: Input should be less than or equal to 90",

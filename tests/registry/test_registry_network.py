@@ -75,7 +75,7 @@ def test_graph_at_a_day(tiny):
     assert "end" not in graph.nodes["pk"]  # still ongoing
     edge = graph.edges["pk", "ct", "t1"]
     assert (edge["tie_type"], edge["weight"], edge["directed"]) == ("logistical_support", 2.0, True)
-    assert json.loads(edge["sources"]) == [{"ref": "S/2020/1", "date": "2020-03-01"}]
+    assert json.loads(edge["sources"]) == [{"ref": "S/2020/1", "date": "2020-03-01", "grade": "primary"}]
 
 
 def test_monthly_metrics_by_hand(tiny):

@@ -47,7 +47,7 @@ def test_table_values_and_types():
     assert ct["theatre"] == "tiny"  # inherited from theatre.yaml
     assert (ct["start"], ct["end"]) == (dt.date(2020, 1, 1), dt.date(2020, 12, 31))
     assert json.loads(ct["sources"]) == [
-        {"ref": "Communiqué A-1", "date": "2020-01-01", "url": "https://example.org/a1"}
+        {"ref": "Communiqué A-1", "date": "2020-01-01", "url": "https://example.org/a1", "grade": "primary"}
     ]
     assert tables["interventions"].schema.field("start").type == pa.date32()
 

@@ -1,4 +1,4 @@
-"""CLI commands: ``entangle registry validate|show|network|metrics``.
+"""CLI commands: ``entangle registry validate|show|network|metrics|audit``.
 
 Every command reads the bundled Mali theatre unless ``--registry DIR`` names another theatre
 directory. The registry modules are imported inside commands so ``entangle --help`` stays fast.
@@ -168,6 +168,31 @@ def metrics(
         _print_metrics(rows)
 
 
+def audit(
+    fmt: ShowFormat = typer.Option(ShowFormat.table, "--format"),
+    registry: Path | None = REGISTRY_OPTION,
+) -> None:
+    """Facts to double-check: best source only press/aggregator, month/year dates, inferred spans."""
+    from entangle.registry import load_registry
+    from entangle.registry.audit import FINDINGS, audit
+
+    rows = audit(load_registry(registry))
+    if fmt is ShowFormat.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"registry audit ({len(rows)} finding(s))")
+    for column in ("table", "id", "finding", "value", "detail"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(row[c] for c in ("table", "id", "finding", "value", "detail")))
+    console = _console()
+    console.print(table)
+    counts = {finding: sum(r["finding"] == finding for r in rows) for finding in FINDINGS}
+    console.print(", ".join(f"{n} {finding}" for finding, n in counts.items()))
+
+
 def _print_metrics(rows: list[dict]) -> None:
     from rich.table import Table
 
@@ -203,4 +228,5 @@ def register(app: typer.Typer) -> None:
     group.command("show")(show)
     group.command("network")(network)
     group.command("metrics")(metrics)
+    group.command("audit")(audit)
     app.add_typer(group, name="registry")

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from entangle.errors import RegistryError, RegistryErrors
 from entangle.registry.model import Registry, overlap, span
-from entangle.registry.schema import Intervention, Mandate, Site, Theatre, Tie
+from entangle.registry.schema import GRADE_RANK, Intervention, Mandate, Site, Theatre, Tie, best_grade
 
 THEATRE_FILE = "theatre.yaml"
 TABLE_FILES: dict[str, type[BaseModel]] = {
@@ -163,6 +163,7 @@ def load_registry(path: Path | str | None = None) -> Registry:
         if file == "interventions.yaml" and raw_list is not None:
             declared = {raw.get("id") for raw in raw_list if isinstance(raw, dict)}
     _cross_check(tables, declared, problems)
+    _check_grades(tables, problems)
     if problems.errors or theatre is None:
         raise RegistryErrors(problems.ordered(problems.errors))
     return Registry(
@@ -290,6 +291,8 @@ def _error_line(raw: _Mapping, loc: tuple, what: str) -> int:
 
 def _line_at(raw: _Mapping, loc: tuple) -> int:
     """The line of the deepest key along ``loc`` that exists in the YAML."""
+    if loc and loc[0] == "provision_terms":  # written as mappings inside `provisions`
+        return raw.key_lines.get("provisions", raw.line)
     line, node = raw.line, raw
     for part in loc:
         if isinstance(node, _Mapping) and part in node:
@@ -300,6 +303,27 @@ def _line_at(raw: _Mapping, loc: tuple) -> int:
         else:
             break
     return line
+
+
+def _check_grades(tables: dict[str, list[_Entry]], problems: _Problems) -> None:
+    """Warn about every fact without a source graded above ``aggregator`` (ungraded ones do not count)."""
+    floor = GRADE_RANK["aggregator"]
+    for entries in tables.values():
+        for entry in entries:
+            sources = entry.model.sources
+            best = best_grade(sources)
+            if best is not None and GRADE_RANK[best] > floor:
+                continue
+            counts = {"ungraded": sum(s.grade is None for s in sources)}
+            counts["aggregator"] = sum(s.grade == "aggregator" for s in sources)
+            found = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)
+            problems.warn(
+                entry.file,
+                entry.line("sources"),
+                f"{_label(entry.raw)}no source graded above aggregator ({found})",
+                "cite the document itself, a research report or a named outlet, with grade: "
+                "primary | research | press",
+            )
 
 
 def _cross_check(tables: dict[str, list[_Entry]], declared: set[str] | None, problems: _Problems) -> None:
@@ -328,6 +352,16 @@ def _cross_check(tables: dict[str, list[_Entry]], declared: set[str] | None, pro
 
     for entry in tables["mandates.yaml"]:
         mandate = entry.model
+        for term in mandate.provision_terms:
+            if term.recipient is not None and term.recipient not in declared:
+                close = difflib.get_close_matches(term.recipient, known, n=3)
+                problems.error(
+                    entry.file,
+                    entry.line("provisions"),
+                    f"{mandate.document}: {term.provision} recipient {term.recipient!r} "
+                    "is not an intervention",
+                    f"did you mean {', '.join(close)}?" if close else "define it in interventions.yaml",
+                )
         if resolves(entry, "intervention_id"):
             in_force = (mandate.in_force_from, mandate.in_force_to)
             if overlap(in_force, span(known[mandate.intervention_id])) is None:

@@ -8,7 +8,7 @@ Cross-references (a tie's ends, a site's intervention) are checked by ``Registry
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -45,9 +45,19 @@ Provision = Literal[
     "stabilization",
     "political_process",
     "human_rights",
+    "hrddp",
     "drawdown",
 ]
+# What a provision makes support (or an authorisation) subject to.
+Condition = Literal["hrddp", "compliance_framework"]
+# A condition that is also a provision name counts as a provision of the document.
+_CONDITION_PROVISIONS = set(get_args(Condition)) & set(get_args(Provision))
 Precision = Literal["day", "month", "year"]
+# How far a source can be cited, best first: the document itself (UN, EU Official Journal and Council,
+# governments, courts); research (peer-reviewed, think tanks); a named news outlet; a repost, mirror or
+# unknown host.
+Grade = Literal["primary", "research", "press", "aggregator"]
+GRADE_RANK: dict[str, int] = {"primary": 3, "research": 2, "press": 1, "aggregator": 0}
 
 
 class _Model(BaseModel):
@@ -61,6 +71,15 @@ class Source(_Model):
     date: dt.date | None = None
     url: str | None = None
     note: str | None = None
+    # Optional so that older theatres still load; the loader warns about a fact without a graded
+    # source above `aggregator`.
+    grade: Grade | None = None
+
+
+def best_grade(sources: list[Source]) -> Grade | None:
+    """The highest grade among ``sources`` (``None`` when none is graded)."""
+    graded = [s.grade for s in sources if s.grade is not None]
+    return max(graded, key=GRADE_RANK.__getitem__) if graded else None
 
 
 class _Dated(_Model):
@@ -68,6 +87,9 @@ class _Dated(_Model):
     end: dt.date | None = None
     start_precision: Precision = "day"
     end_precision: Precision = "day"
+    # True when no source states the span itself (it is inferred from the facts around it); the note
+    # says how. `entangle registry audit` lists these.
+    inferred: bool = False
     sources: list[Source] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -94,8 +116,30 @@ class Intervention(_Dated):
     note: str | None = None
 
 
+class ProvisionTerm(_Model):
+    """A provision written as a mapping: who it concerns and what it is subject to.
+
+    ``{provision: support_to_partner, recipient: g5s_jf, conditions: [hrddp, compliance_framework]}``
+    reads "the document provides for support to the G5 Sahel Joint Force, subject to the HRDDP and
+    the Joint Force's compliance framework".
+    """
+
+    provision: Provision
+    recipient: str | None = Field(
+        default=None, description="the intervention supported, authorised or addressed (an intervention id)"
+    )
+    conditions: list[Condition] = Field(default_factory=list)
+    note: str | None = Field(default=None, description="the paragraph and what it says")
+
+
 class Mandate(_Model):
-    """A document (resolution, decision) that set an intervention's tasks for a period."""
+    """A document (resolution, decision) that set an intervention's tasks for a period.
+
+    In YAML each item of ``provisions`` is a name or a ``ProvisionTerm`` mapping. On the model,
+    ``provisions`` holds the names only (a term's provision counts, and so does a condition that is
+    also a provision name: the HRDDP condition makes ``hrddp`` a provision of the document) and
+    ``provision_terms`` the mappings.
+    """
 
     intervention_id: str
     document: str
@@ -103,9 +147,31 @@ class Mandate(_Model):
     in_force_from: dt.date
     in_force_to: dt.date | None = None
     provisions: list[Provision] = Field(min_length=1)
+    provision_terms: list[ProvisionTerm] = Field(default_factory=list)
     authorized_troops: int | None = Field(default=None, ge=0)
     summary: str | None = None
     sources: list[Source] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_terms(cls, data: object) -> object:
+        """Mapping items of ``provisions`` become ``provision_terms``; names stay, once each, in order."""
+        if not isinstance(data, dict) or not isinstance(data.get("provisions"), list):
+            return data
+        terms = list(data.get("provision_terms") or [])
+        names: list = []
+        for item in data["provisions"]:
+            if isinstance(item, dict):
+                terms.append(item)
+                conditions = [c for c in item.get("conditions") or [] if c in _CONDITION_PROVISIONS]
+                names.extend(name for name in (item.get("provision"), *conditions) if isinstance(name, str))
+            else:
+                names.append(item)
+        unique: list = []
+        for name in names:
+            if name not in unique:
+                unique.append(name)
+        return {**data, "provisions": unique, "provision_terms": terms}
 
     @model_validator(mode="after")
     def _ordered(self) -> Mandate:
@@ -115,6 +181,11 @@ class Mandate(_Model):
 
     def active_on(self, day: dt.date) -> bool:
         return self.in_force_from <= day and (self.in_force_to is None or day <= self.in_force_to)
+
+    def support_to(self, recipient: str) -> list[ProvisionTerm]:
+        """The ``support_to_partner`` terms of this document whose recipient is ``recipient``."""
+        terms = self.provision_terms
+        return [t for t in terms if t.provision == "support_to_partner" and t.recipient == recipient]
 
 
 class Tie(_Dated):

@@ -1,6 +1,6 @@
 """The registry as Arrow tables with the canonical columns of DESIGN.md (read by store, panel, report).
 
-``sources`` is a JSON string (a list of ``{ref, date, url, note}``) so every engine (DuckDB,
+``sources`` is a JSON string (a list of ``{ref, date, url, note, grade}``) so every engine (DuckDB,
 Parquet, polars, Spark) reads it without nested types. ``sites`` also carries ``site_id`` and
 ``source = 'registry'`` so it stacks directly onto the store's ``sites`` table (deployment files).
 """
@@ -13,13 +13,14 @@ import json
 import pyarrow as pa
 
 from entangle.registry.model import Registry
-from entangle.registry.schema import Source
+from entangle.registry.schema import Mandate, Source
 
 _DATED = [
     ("start", pa.date32()),
     ("end", pa.date32()),
     ("start_precision", pa.string()),
     ("end_precision", pa.string()),
+    ("inferred", pa.bool_()),
 ]
 SCHEMAS: dict[str, pa.Schema] = {
     "interventions": pa.schema(
@@ -42,6 +43,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("in_force_from", pa.date32()),
             ("in_force_to", pa.date32()),
             ("provisions", pa.list_(pa.string())),
+            ("provision_terms", pa.string()),
             ("authorized_troops", pa.int64()),
             ("summary", pa.string()),
             ("sources", pa.string()),
@@ -84,6 +86,11 @@ def sources_json(sources: list[Source]) -> str:
     return json.dumps([s.model_dump(mode="json", exclude_none=True) for s in sources], ensure_ascii=False)
 
 
+def terms_json(mandate: Mandate) -> str:
+    """A mandate's provision terms as a compact JSON list (``[]`` when all are plain names)."""
+    return json.dumps([t.model_dump(exclude_none=True) for t in mandate.provision_terms], ensure_ascii=False)
+
+
 def to_tables(registry: Registry) -> dict[str, pa.Table]:
     """``interventions``, ``mandates``, ``ties`` and ``sites`` as Arrow tables (rows in file order)."""
     theatre = registry.theatre.id
@@ -97,7 +104,11 @@ def to_tables(registry: Registry) -> dict[str, pa.Table]:
             for i in registry.interventions
         ],
         "mandates": [
-            {**m.model_dump(exclude={"sources"}), "sources": sources_json(m.sources)}
+            {
+                **m.model_dump(exclude={"sources", "provision_terms"}),
+                "provision_terms": terms_json(m),
+                "sources": sources_json(m.sources),
+            }
             for m in registry.mandates
         ],
         "ties": [
@@ -156,6 +167,7 @@ def snapshot(registry: Registry, day: dt.date) -> dict:
                 "in_force_from": iso(m.in_force_from),
                 "in_force_to": iso(m.in_force_to),
                 "provisions": list(m.provisions),
+                "provision_terms": [t.model_dump() for t in m.provision_terms],
                 "authorized_troops": m.authorized_troops,
                 "sources": sources(m.sources),
             }
