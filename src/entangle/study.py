@@ -71,13 +71,33 @@ class Exposure(_Model):
         return sorted(set(radii))
 
 
+def _check_terms(names: list[str]) -> list[str]:
+    """Columns or formula terms (``log1p(l(x, 1))``); a bad term fails here, before any data loads."""
+    if any("(" in name or ")" in name for name in names):
+        from entangle.errors import EstimateError
+        from entangle.estimate.terms import parse
+
+        for name in names:
+            try:
+                parse(name)
+            except EstimateError as exc:
+                raise ValueError(str(exc)) from None
+    return names
+
+
 class Model(_Model):
     design: Literal["twfe", "event-study", "did", "dose", "spillover"]
     outcome: str
     treatment: str
     inference: Literal["cluster", "conley", "ri"] = "cluster"
+    family: Literal["linear", "poisson"] = "linear"
     controls: list[str] = Field(default_factory=list)
     options: dict[str, float | int | str | bool] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _terms(self) -> Model:
+        _check_terms([self.outcome, self.treatment, *self.controls])
+        return self
 
 
 class Grid(_Model):
@@ -87,6 +107,11 @@ class Grid(_Model):
     outcomes: list[str] = Field(min_length=1)
     treatments: list[str] = Field(min_length=1)
     lags: list[int] = Field(default_factory=lambda: [0])
+
+    @model_validator(mode="after")
+    def _terms(self) -> Grid:
+        _check_terms([*self.outcomes, *self.treatments])
+        return self
 
 
 class Report(_Model):

@@ -128,9 +128,10 @@ lags = [0, 1]
     lagged = [
         r
         for r in results[1:]
-        if r["options"].get("lag") == 1 and r["treatment"] == D and r["design"] == "twfe"
+        if r["options"].get("lag") == 1 and r["treatment"] == f"l({D}, 1)" and r["design"] == "twfe"
     ]
     assert lagged and lagged[0]["n_obs"] == 64 * 11
+    assert f"~ l({D}, 1) |" in lagged[0]["formula"]  # the lag alias shows in the formula
     failed = [r for r in results if r["treatment"] == "unit_lat"]
     assert all(r["estimates"] == [] and "not estimated" in r["warnings"][0] for r in failed)
 

@@ -27,24 +27,50 @@ def _print_table(results: list) -> None:
 
     console = Console()
     for result in results:
-        table = Table(title=f"{result.design}: {result.outcome} ~ {result.treatment} ({result.inference})")
-        for column in ("term", "estimate", "std.error", "95% CI", "p"):
+        family = result.options.get("family", "linear")
+        table = Table(
+            title=f"{result.design}: {result.outcome} ~ {result.treatment} ({result.inference}, {family})"
+        )
+        irr = result.extra.get("poisson", {})
+        columns = ["term", "estimate", "std.error", "95% CI", "p"] + (
+            ["IRR [95% CI]", "% change"] if irr else []
+        )
+        for column in columns:
             table.add_column(column, justify="left" if column == "term" else "right")
         for e in result.estimates:
-            table.add_row(
-                e.term,
-                f"{e.estimate:.4g}",
-                f"{e.std_error:.3g}",
-                f"[{e.ci_low:.3g}, {e.ci_high:.3g}]",
-                f"{e.p_value:.3g}",
-            )
+            row = [e.term, f"{e.estimate:.4g}", f"{e.std_error:.3g}", f"[{e.ci_low:.3g}, {e.ci_high:.3g}]"]
+            row.append(f"{e.p_value:.3g}")
+            if e.term in irr:
+                r = irr[e.term]
+                row += [
+                    f"{r['irr']:.3g} [{r['irr_ci_low']:.3g}, {r['irr_ci_high']:.3g}]",
+                    f"{r['pct_change']:+.1f}%",
+                ]
+            table.add_row(*row)
         console.print(table)
         console.print(
             f"n = {result.n_obs} obs, {result.n_units} units, {result.n_clusters} clusters; {result.formula}"
         )
+        if result.scale.get("term") is not None:
+            console.print(_scale_line(result.scale))
         if "pretrend" in result.extra:
             pre = result.extra["pretrend"]
             console.print(f"pre-trend test: chi2({pre['df']}) = {pre['stat']:.3g}, p = {pre['p_value']:.3g}")
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.1f}%"
+
+
+def _scale_line(scale: dict) -> str:
+    """Outcome mean, effect as % of it, and the MDE (80% power, 5% two-sided): the effect's scale."""
+    pre = scale.get("outcome_mean_treated_pre")
+    pre_text = "n/a" if pre is None else f"{pre:.3g}"
+    return (
+        f"scale ({scale['term']}): outcome mean {scale['outcome_mean']:.3g} (treated units before treatment "
+        f"{pre_text}); effect {_pct(scale.get('effect_pct_of_mean'))} of the mean; MDE (80% power, 5%) "
+        f"{scale['mde']:.3g} = {_pct(scale.get('mde_pct_of_mean')).lstrip('+')} of the mean"
+    )
 
 
 def _warn(results: list) -> None:
@@ -62,13 +88,16 @@ def register(app: typer.Typer) -> None:
     def estimate_cmd(
         panel: Path = typer.Argument(None, help="Panel Parquet file (one row per unit × period)."),
         design: str = typer.Option(None, "--design", help="twfe | event-study | did | dose | spillover"),
-        outcome: str = typer.Option(None, "--outcome", help="Outcome column."),
-        treatment: str = typer.Option(None, "--treatment", help="Treatment column."),
+        outcome: str = typer.Option(None, "--outcome", help="Outcome column or term, e.g. any(x)."),
+        treatment: str = typer.Option(
+            None, "--treatment", help="Treatment column or term, e.g. log1p(l(troops_peacekeeping_50km, 1))."
+        ),
         unit: str = typer.Option("unit_id", "--unit", help="Unit id column."),
         time: str = typer.Option("period", "--time", help="Period column."),
         cluster: str = typer.Option(None, "--cluster", help="Cluster column (default: the unit)."),
-        controls: str = typer.Option("", "--controls", help="Comma-separated control columns."),
+        controls: str = typer.Option("", "--controls", help="Comma-separated control columns or terms."),
         inference: str = typer.Option("cluster", "--inference", help="cluster | conley | ri"),
+        family: str = typer.Option("linear", "--family", help="linear | poisson (PPML, for counts)"),
         option: list[str] = typer.Option([], "--option", "-o", help="Design option NAME=VALUE (repeatable)."),
         study: Path = typer.Option(None, "--study", help="Run the models and grid a study file lists."),
         dask: str = typer.Option(None, "--dask", help="Dask scheduler address for study grids."),
@@ -77,6 +106,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Estimate a design on a panel, or every model of a study (--study)."""
         from entangle.estimate.api import estimate_file, estimate_study
+        from entangle.estimate.terms import split_list
 
         if fmt not in ("table", "json"):
             raise EstimateError("--format", f"unknown format {fmt!r}", "table or json")
@@ -103,8 +133,9 @@ def register(app: typer.Typer) -> None:
                     unit=unit,
                     time=time,
                     cluster=cluster,
-                    controls=tuple(c.strip() for c in controls.split(",") if c.strip()),
+                    controls=tuple(split_list(controls)),
                     inference=inference,
+                    family=family,
                     progress=True,
                     **_options(option),
                 )

@@ -16,11 +16,13 @@ from entangle.estimate.inference.conley import DEFAULT_CUTOFF_KM
 from entangle.estimate.inference.ri import DEFAULT_DRAWS, DEFAULT_SEED
 from entangle.estimate.linear import fixef_columns
 from entangle.estimate.result import Result
+from entangle.estimate.scale import effect_scale
+from entangle.estimate.terms import MAX_SHIFT, canonical, materialize, parse
 
 DESIGNS = {"twfe": twfe, "event-study": event_study, "did": did, "dose": dose, "spillover": spillover}
 INFERENCE = ("cluster", "conley", "ri")
 COMMON_OPTIONS: dict[str, Any] = {
-    "lag": 0,
+    "lag": 0,  # an alias: the treatment becomes l(treatment, lag), and the formula shows it
     "fixef": "",
     "conley_km": DEFAULT_CUTOFF_KM,
     "conley_kernel": "bartlett",
@@ -31,6 +33,10 @@ COMMON_OPTIONS: dict[str, Any] = {
     "seed": DEFAULT_SEED,
 }
 KERNELS = ("bartlett", "uniform")
+FAMILIES = ("linear", "poisson")
+POISSON_DESIGNS = ("twfe", "dose", "spillover")  # one regression each; the others are linear only
+MAX_RI_DRAWS = 100_000  # p-values to 1e-5; more is a typo, and each draw is a refit
+WINDOW_OPTIONS = ("leads", "lags")  # event windows: bounded by MAX_SHIFT and the panel's periods
 MODEL_KEYS = ("unit", "time", "cluster")  # a study model may name these columns in its options
 
 
@@ -76,7 +82,32 @@ def resolve_options(design: str, options: dict[str, Any]) -> dict[str, Any]:
             raise EstimateError(f"--option {key}", f"unknown kernel {resolved[key]!r}", "bartlett or uniform")
     if resolved["ri_draws"] < 19:
         raise EstimateError("--option ri_draws", "too few draws for a p-value", "use ri_draws >= 99")
+    if resolved["ri_draws"] > MAX_RI_DRAWS:
+        raise EstimateError(
+            "--option ri_draws",
+            f"{resolved['ri_draws']} draws is above the limit {MAX_RI_DRAWS}",
+            "use fewer",
+        )
+    for key in ("lag", *WINDOW_OPTIONS):
+        if key in resolved and not 0 <= resolved[key] <= MAX_SHIFT:
+            raise EstimateError(
+                f"--option {key}",
+                f"{resolved[key]} is outside 0..{MAX_SHIFT} periods",
+                "use a shorter window",
+            )
     return resolved
+
+
+def _check_window(resolved: dict[str, Any], given: dict[str, Any], n_periods: int) -> None:
+    """Leads and lags asked for beyond the panel cannot be observed: refuse them rather than fit
+    nothing (defaults on a short panel only lose the event times it cannot reach, with a warning)."""
+    for key in WINDOW_OPTIONS:
+        if key in given and resolved[key] >= n_periods:
+            raise EstimateError(
+                f"--option {key}",
+                f"{resolved[key]} periods but the panel has {n_periods}",
+                f"use {key} < {n_periods}",
+            )
 
 
 def estimate(
@@ -90,6 +121,7 @@ def estimate(
     controls: tuple[str, ...] | list[str] = (),
     inference: str = "cluster",
     *,
+    family: str = "linear",
     metadata: dict | None = None,
     progress: bool = False,
     **options: Any,
@@ -98,11 +130,30 @@ def estimate(
 
     ``metadata`` is the panel's ``entangle`` Parquet metadata when known (marks synthetic panels).
     ``options`` are design options (see docs/estimation.md), e.g. ``leads=4``, ``conley_km=50``.
+    ``outcome``, ``treatment`` and ``controls`` may be formula terms (``estimate.terms``), e.g.
+    ``log1p(l(troops_peacekeeping_50km, 1))``; the Result records their canonical spelling.
+    ``family="poisson"`` fits a Poisson pseudo-likelihood (PPML) model with pyfixest's ``fepois``.
     """
     if inference not in INFERENCE:
         raise EstimateError("--inference", f"unknown method {inference!r}", f"one of {', '.join(INFERENCE)}")
+    if family not in FAMILIES:
+        raise EstimateError("--family", f"unknown family {family!r}", f"one of {', '.join(FAMILIES)}")
     resolved = resolve_options(design, options)
+    if family == "poisson" and design not in POISSON_DESIGNS:
+        raise EstimateError(
+            "--family poisson", f"not available for the {design} design", f"use {', '.join(POISSON_DESIGNS)}"
+        )
+    if family == "poisson" and inference != "cluster":
+        raise EstimateError(
+            "--family poisson", f"supports cluster inference, not {inference}", "--inference cluster"
+        )
+    resolved["family"] = family
     module = DESIGNS[design]
+    if resolved["lag"]:
+        treatment = f"l({treatment}, {int(resolved['lag'])})"
+    outcome, treatment = canonical(outcome), canonical(treatment)
+    controls = [canonical(c) for c in controls]
+    panel_df, _ = materialize(panel_df, [outcome, treatment, *controls], unit=unit, period=time)
     extra_cols = tuple(c for c in fixef_columns(resolved["fixef"]) if c not in (unit, time))
     if inference == "ri" and resolved["ri_pool"] not in ("treated", "all"):
         extra_cols += (resolved["ri_pool"],)
@@ -115,13 +166,16 @@ def estimate(
         time=time,
         cluster=cluster,
         controls=tuple(controls),
-        lag=int(resolved["lag"]),
         need_coordinates=inference == "conley" or getattr(module, "NEEDS_COORDINATES", False),
         extra_columns=extra_cols,
         synthetic=synthetic,
     )
+    _check_window(resolved, options, panel.n_periods)
     fit = module.fit(panel, inference, resolved, progress)
+    if family == "linear" and parse(outcome).binary:
+        fit.extra["model"] = "linear probability model"
     warnings = [*panel.warnings, *fit.warnings]
+    separation = fit.extra.get("separation", {})
     if synthetic:
         warnings.insert(0, "synthetic panel (entangle simulate): not real data")
     return Result(
@@ -129,9 +183,9 @@ def estimate(
         outcome=outcome,
         treatment=treatment,
         inference=inference,
-        n_obs=panel.n_obs,
-        n_units=panel.n_units,
-        n_clusters=panel.n_clusters,
+        n_obs=panel.n_obs - int(separation.get("obs_dropped", 0)),
+        n_units=panel.n_units - int(separation.get("units_dropped", 0)),
+        n_clusters=panel.n_clusters - int(separation.get("clusters_dropped", 0)),
         estimates=fit.estimates,
         formula=fit.formula,
         panel_hash=panel.panel_hash,
@@ -140,6 +194,7 @@ def estimate(
         options={"unit": unit, "time": time, "cluster": panel.cluster, "controls": list(controls)} | resolved,
         extra=fit.extra,
         synthetic=synthetic,
+        scale=effect_scale(panel, fit.estimates, family),
     )
 
 

@@ -20,6 +20,7 @@ from entangle.errors import EstimateError, InputError
 MIN_CLUSTERS = 10  # below this, clustered errors are not a usable approximation at all
 FRAGILE_CLUSTERS = 30  # below this, they are usable but known to over-reject
 LAT, LON = "unit_lat", "unit_lon"
+MAX_ABS_VALUE = 1e100  # beyond this, sums of squares over a panel overflow float64
 
 
 @dataclass
@@ -145,6 +146,24 @@ def _check_collinear(d: np.ndarray, x: np.ndarray, names: tuple[str, ...], treat
             )
 
 
+def _check_values(name: str, role: str, values: np.ndarray) -> None:
+    """Infinite or astronomically large values cannot be demeaned; say which column and how many."""
+    bad = np.isinf(values)
+    if bad.any():
+        raise EstimateError(
+            f"--{role} {name}",
+            f"{int(bad.sum())} infinite values",
+            "replace them (e.g. missing) or transform the column (log1p, asinh)",
+        )
+    huge = np.abs(values) > MAX_ABS_VALUE
+    if huge.any():
+        raise EstimateError(
+            f"--{role} {name}",
+            f"{int(huge.sum())} values beyond ±{MAX_ABS_VALUE:g}, too large to estimate with",
+            "rescale the column or transform it (log1p, asinh)",
+        )
+
+
 def prepare(
     df: pd.DataFrame,
     outcome: str,
@@ -153,29 +172,49 @@ def prepare(
     time: str = "period",
     cluster: str | None = None,
     controls: tuple[str, ...] | list[str] = (),
-    lag: int = 0,
     need_coordinates: bool = False,
     extra_columns: tuple[str, ...] = (),
     synthetic: bool = False,
 ) -> Panel:
-    """Validate ``df`` for one model and return it as arrays (see ``Panel``)."""
+    """Validate ``df`` for one model and return it as arrays (see ``Panel``).
+
+    Column names may be formula terms already materialized (``estimate.terms``), e.g. ``l(x, 1)``.
+    """
     controls = tuple(controls)
     cluster = cluster or unit
+    if outcome == treatment or outcome in controls:
+        raise EstimateError(
+            f"--outcome {outcome}",
+            "is also the treatment" if outcome == treatment else "is also a control",
+            "a model cannot explain a column by itself",
+        )
+    if treatment in controls:
+        raise EstimateError(f"--controls {treatment}", "is the treatment", "drop it from --controls")
     y_raw = _numeric(_require_column(df, outcome, "outcome"), "outcome")
     d_raw = _numeric(_require_column(df, treatment, "treatment"), "treatment")
     unit_s = _require_column(df, unit, "unit")
     time_s = _require_column(df, time, "time")
     cluster_s = _require_column(df, cluster, "cluster")
     x_cols = [_numeric(_require_column(df, c, "controls"), "controls") for c in controls]
+    for name, role, values in [(outcome, "outcome", y_raw), (treatment, "treatment", d_raw)] + [
+        (c, "controls", v) for c, v in zip(controls, x_cols, strict=True)
+    ]:
+        _check_values(name, role, values)
     x_raw = np.column_stack(x_cols) if x_cols else np.empty((len(df), 0))
     extras = {c: _require_column(df, c, "option").to_numpy() for c in extra_columns}
     warnings: list[str] = []
 
-    keep = ~(np.isnan(y_raw) | np.isnan(d_raw) | unit_s.isna().to_numpy() | time_s.isna().to_numpy())
-    if controls:
-        keep &= ~np.isnan(x_raw).any(axis=1)
+    missing = {outcome: np.isnan(y_raw), treatment: np.isnan(d_raw)}
+    missing |= {c: np.isnan(v) for c, v in zip(controls, x_cols, strict=True)}
+    keep = ~(unit_s.isna().to_numpy() | time_s.isna().to_numpy())
+    for flags in missing.values():
+        keep &= ~flags
     if not keep.all():
-        warnings.append(f"dropped {int((~keep).sum())} rows with missing values in the model's columns")
+        counts = ", ".join(f"{name} {int(m.sum())}" for name, m in missing.items() if m.any())
+        warnings.append(
+            f"dropped {int((~keep).sum())} rows with missing values in the model's columns"
+            + (f" ({counts})" if counts else "")
+        )
     if not keep.any():
         raise EstimateError(f"--outcome {outcome}", "every row has a missing value", "check the panel")
     all_rows = keep.all()
@@ -202,34 +241,6 @@ def prepare(
             "drop them, or check that --time names the period column",
         )
     y, d, x = sel(y_raw), sel(d_raw), sel(x_raw)
-
-    if lag:
-        full = np.full((n_units, n_periods), np.nan)
-        full[unit_code, period_code] = d
-        source = period_code - lag
-        inside = (source >= 0) & (source < n_periods)
-        lagged = np.where(inside, full[unit_code, np.clip(source, 0, n_periods - 1)], np.nan)
-        ok = ~np.isnan(lagged)
-        warnings.append(
-            f"treatment lagged {lag} {'period' if lag == 1 else 'periods'}; "
-            f"{int((~ok).sum())} rows without a lagged value dropped"
-        )
-        keep_idx = np.flatnonzero(keep)[ok] if not all_rows else np.flatnonzero(ok)
-        panel = prepare(
-            df.iloc[keep_idx].assign(**{treatment: lagged[ok]}),
-            outcome,
-            treatment,
-            unit,
-            time,
-            cluster,
-            controls,
-            0,
-            need_coordinates,
-            extra_columns,
-            synthetic,
-        )
-        panel.warnings[:0] = warnings
-        return panel
 
     if np.nanmin(d) == np.nanmax(d):
         raise EstimateError(

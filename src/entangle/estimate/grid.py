@@ -30,9 +30,10 @@ def spec_from_model(model) -> Spec:
         "outcome": model.outcome,
         "treatment": model.treatment,
         "inference": model.inference,
+        "family": model.family,
         "controls": list(model.controls),
         "options": options,
-        "strict": True,
+        "strict": False,  # a model that cannot be estimated is listed with its reason; the rest still run
     }
 
 
@@ -67,6 +68,7 @@ def run_one(frame: pd.DataFrame, spec: Spec, metadata: dict | None = None) -> Re
             spec["treatment"],
             controls=tuple(spec.get("controls", ())),
             inference=spec.get("inference", "cluster"),
+            family=spec.get("family", "linear"),
             metadata=metadata,
             **kwargs,
             **spec.get("options", {}),

@@ -39,7 +39,7 @@ def fixed_effects(panel: Panel, fixef: str) -> dict[str, np.ndarray]:
     ``^`` interacts them)."""
     effects = {"unit": panel.unit_code, "period": panel.period_code}
     named = {panel.unit: panel.unit_code, panel.time: panel.period_code}
-    for k, item in enumerate(part.strip() for part in fixef.split(",") if part.strip()):
+    for k, item in enumerate(extra_fixef(panel, fixef)):
         codes = np.zeros(panel.n_obs, dtype=np.int64)
         for name in item.split("^"):
             column = named.get(name)
@@ -54,6 +54,15 @@ def fixed_effects(panel: Panel, fixef: str) -> dict[str, np.ndarray]:
     return effects
 
 
+def extra_fixef(panel: Panel, fixef: str) -> list[str]:
+    """The fixed effects ``fixef`` adds to unit and period, each once (``fixef=unit_id`` adds none)."""
+    out: list[str] = []
+    for part in (p.strip() for p in fixef.split(",")):
+        if part and part not in (panel.unit, panel.time) and part not in out:
+            out.append(part)
+    return out
+
+
 def fixef_columns(fixef: str) -> tuple[str, ...]:
     """The panel columns that ``fixef`` names (so data preparation keeps them)."""
     return tuple(
@@ -63,7 +72,7 @@ def fixef_columns(fixef: str) -> tuple[str, ...]:
 
 def user_formula(panel: Panel, terms: list[str], fixef: str) -> str:
     rhs = " + ".join([*terms, *panel.controls])
-    fes = " + ".join([panel.unit, panel.time, *(p.strip() for p in fixef.split(",") if p.strip())])
+    fes = " + ".join([panel.unit, panel.time, *extra_fixef(panel, fixef)])
     return f"{panel.outcome} ~ {rhs} | {fes}"
 
 
@@ -125,6 +134,10 @@ def fit_linear(
                 f"term {term}", "has no variation in this panel", "change the design options (radii, bins)"
             )
     effects = fixed_effects(panel, str(options.get("fixef", "")))
+    if options.get("family") == "poisson":
+        from entangle.estimate.poisson import fit_poisson
+
+        return fit_poisson(panel, regressors, effects, str(options.get("fixef", "")))
     vcov = "iid" if inference == "conley" else crv.vcov_spec(panel)
     fit, internal = _feols(panel, regressors, effects, vcov)
     formula = user_formula(panel, list(regressors), str(options.get("fixef", "")))

@@ -43,6 +43,7 @@ class Result:
     options: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     synthetic: bool = False
+    scale: dict[str, Any] = field(default_factory=dict)  # see estimate.scale: outcome mean, % effect, MDE
 
     def term(self, name: str) -> Estimate:
         for est in self.estimates:
