@@ -34,8 +34,8 @@ PROBE = """JSON.stringify({
     cat: [...new Set([...document.querySelectorAll('svg [data-cat]')].map(e => getComputedStyle(e).fill))],
     kind: [...new Set([...document.querySelectorAll('svg [data-kind]:not([data-kind=off])')]
       .map(e => getComputedStyle(e).fill))],
-    tie: [...new Set([...document.querySelectorAll('svg [data-tie]')].map(e => e.getAttribute('data-tie').length
-      ? (e.tagName === 'rect' ? getComputedStyle(e).fill : getComputedStyle(e).stroke) : ''))],
+    tie: [...new Set([...document.querySelectorAll('svg [data-tie]')]
+      .map(e => e.tagName === 'path' ? getComputedStyle(e).stroke : getComputedStyle(e).fill))],
   },
   tap: (() => {
     const bar = document.querySelector('svg rect[data-cat]');
@@ -132,7 +132,9 @@ def pdf_pages(pdf: bytes, tmp_path: Path) -> list[str]:
         pytest.skip("pdftotext (poppler-utils) not installed")
     path = tmp_path / "printed.pdf"
     path.write_bytes(pdf)
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    )
     pages = text.stdout.split("\f")
     return pages[:-1] if pages and not pages[-1].strip() else pages
 

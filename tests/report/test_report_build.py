@@ -465,8 +465,19 @@ def test_effect_scale_in_the_sentence():
 def test_brief_is_self_contained_and_names_the_most_harmed_unit():
     from entangle.report.build import build_brief
 
-    html = build_brief(make_data(hrddp_flags=[{"text": "Support to Army X continued after event Y"}]))
+    tie = {
+        "provider": "pko",
+        "recipient": "army",
+        "tie_type": "logistical_support",
+        "during": {"flagged_months": 2, "events": 5, "civilian_fatalities": 24},
+    }
+    unflagged = {**tie, "recipient": "ct", "during": {"flagged_months": 0}}
+    html = build_brief(make_data(mechanisms={"hrddp": {"ties": [tie, unflagged]}}))
     assert not re.search(r'(src|href)="(https?:)?//', html)
-    assert "Support to Army X continued after event Y" in html
+    assert (
+        "Peace Mission → National Army (logistical support): 2 flagged month(s) while the support was "
+        "active; 5 events and 24 civilian fatalities by the supported force." in html
+    )
+    assert "Peace Mission → CT Operation" not in html
     table = html.split("data-unittable", 1)[1]
     assert table.index('data-unit="150001"') < table.index('data-unit="150000"')

@@ -246,8 +246,7 @@ def assign_events(
                 to_category[cat_codes[r]] if len(cat_names) else cat_codes[r], pa.int32()
             ),
             "target_peacekeepers": pa.array(np.asarray(target, dtype=bool)[r]),
-            # the input row, so the report can name the events behind a count
-            "event_row": pa.array(r, pa.int64()),
+            "event_row": pa.array(r, pa.int64()),  # row in ``events`` (distance profiles read it)
         }
     )
     stats["violence_types"] = types

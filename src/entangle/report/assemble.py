@@ -536,7 +536,7 @@ def unit_table(
                 "deaths": round(deaths[unit], 2),
                 "by_category": {cat: round(v.get(unit, 0), 2) for cat, v in by_cat.items() if v.get(unit, 0)},
                 "copresence": [
-                    {"column": column, "a": a, "b": b, "periods": int(round(months[column].get(unit, 0)))}
+                    {"column": column, "a": a, "b": b, "periods": round(months[column].get(unit, 0))}
                     for column, a, b in pairs
                 ],
                 "entanglement": round(index.get(unit, 0.0), 3),

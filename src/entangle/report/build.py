@@ -179,7 +179,8 @@ def _describe_poisson(result: dict, est: dict, design: str, inference: str, peri
         f" (95% CI {_num(math.exp(lo))} to {_num(math.exp(hi))})" if lo is not None and hi is not None else ""
     )
     text = (
-        f"{design.capitalize()} (Poisson), {inference}: {treatment_words(result['treatment'])} multiplies the "
+        f"{design.capitalize()} (Poisson), {inference}: {treatment_words(result['treatment'])} "
+        "multiplies the "
         f"expected {outcome_words(result['outcome'])} per unit and {period} by {_num(irr)}{ci}; "
         f"{result.get('n_obs', 0):,} observations, {result.get('n_units', 0):,} units."
     )
@@ -222,8 +223,8 @@ def inference_words(result: dict) -> str:
             else f"serial correlation up to {lag} periods"
         )
         text = (
-            f"Conley spatial errors: cutoff {_num(conley.get('conley_km'))} km, {conley.get('conley_kernel', '?')} "
-            f"kernel, {serial}"
+            f"Conley spatial errors: cutoff {_num(conley.get('conley_km'))} km, "
+            f"{conley.get('conley_kernel', '?')} kernel, {serial}"
             + (f" ({conley.get('conley_lag_kernel')} weights)" if lag not in (None, 0) else "")
         )
     elif inference == "ri":
@@ -232,7 +233,8 @@ def inference_words(result: dict) -> str:
             f"({options.get('ri_pool', '?')} pool), seed {options.get('seed', '?')}"
         )
     else:
-        text = f"errors clustered by {options.get('cluster') or 'unit'} ({result.get('n_clusters', '?')} clusters)"
+        clusters = result.get("n_clusters", "?")
+        text = f"errors clustered by {options.get('cluster') or 'unit'} ({clusters} clusters)"
     family = result.get("family")
     if family:
         text += f"; {family} model"
@@ -502,6 +504,8 @@ def build_html(data: ReportData) -> str:
         "models": models,
         "grid_rows": sorted(grid_rows, key=lambda r: r["estimate"]),
         "spec": figures.spec_curve(grid_rows) if len(grid_rows) > 1 else "",
+        # the section "What the ties did": report/mechanisms.py (issue 11) renders data.mechanisms here
+        "mechanisms": "",
         "citations": graded_citations(data),
         "grade_words": GRADE_WORDS,
         "result_label": result_label,
@@ -527,8 +531,26 @@ def build_brief(data: ReportData) -> str:
         if data.bivariate
         else "",
         "brief_caveats": caveats(data)[:5],
+        "hrddp_flags": hrddp_flags(data),
     }
     return _environment().get_template("brief.html.j2").render(**context)
+
+
+def hrddp_flags(data: ReportData) -> list[str]:
+    """The HRDDP monitor's flagged support ties (``data.mechanisms["hrddp"]``), one line each."""
+    monitor = (data.mechanisms or {}).get("hrddp") or {}
+    lines = []
+    for tie in monitor.get("ties") or []:
+        during = tie.get("during") or {}
+        if not during.get("flagged_months"):
+            continue
+        lines.append(
+            f"{data.name_of(tie['provider'])} → {data.name_of(tie['recipient'])} "
+            f"({str(tie.get('tie_type', '')).replace('_', ' ')}): {during['flagged_months']} flagged "
+            f"month(s) while the support was active; {during.get('events', 0)} events and "
+            f"{during.get('civilian_fatalities', 0)} civilian fatalities by the supported force."
+        )
+    return lines
 
 
 def write_brief(data: ReportData, path: str | os.PathLike[str]) -> Path:

@@ -45,10 +45,7 @@ class ReportData:
     places: list[dict] = field(default_factory=list)  # town labels: name, lat, lon
     accounting: list[dict] = field(default_factory=list)  # key, what, count (events and sites, by rule)
     rules: list[dict] = field(default_factory=list)  # rule, text: the panel's rules in force
-    # Mechanisms (issue 11, report/mechanisms.py) hook in here: the section "What the ties did" as
-    # HTML, and the HRDDP monitor's flags (dicts with at least "text") for the report and the brief.
-    mechanisms_html: str = ""
-    hrddp_flags: list[dict] = field(default_factory=list)
+    mechanisms: dict = field(default_factory=dict)  # entangle.mechanisms.api.study_mechanisms output
 
     def name_of(self, intervention_id: str | None) -> str:
         for item in self.interventions:

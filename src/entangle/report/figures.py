@@ -104,7 +104,8 @@ def harm_timeline(data, left: int = TIMELINE_LEFT, width: int = 1000) -> str:
         )
     parts.append(
         f'<text x="{left - 40}" y="{fmt(y + harm_h / 2)}" class="tick" text-anchor="end">civilian</text>'
-        f'<text x="{left - 40}" y="{fmt(y + harm_h / 2 + 12)}" class="tick" text-anchor="end">fatalities</text>'
+        f'<text x="{left - 40}" y="{fmt(y + harm_h / 2 + 12)}" class="tick" '
+        'text-anchor="end">fatalities</text>'
     )
     bar_w = max(x(span_months) - x(0) - 0.5, 0.8)
     for m, cats in sorted(months.items()):
@@ -237,7 +238,15 @@ def timeline(data, left: int = TIMELINE_LEFT, width: int = 1000) -> str:
             f"{src} → {dst}: {tie['type'].replace('_', ' ')}, {tie['start']} to {tie['end'] or 'ongoing'}; "
             + "; ".join(s["ref"] for s in tie["sources"])
         )
-        span(tie["start"], tie["end"], y + 1, 10, TIE_COLOURS.get(tie["type"], "#777"), tip, ' class="tie"')
+        span(
+            tie["start"],
+            tie["end"],
+            y + 1,
+            10,
+            TIE_COLOURS.get(tie["type"], "#777"),
+            tip,
+            f' class="tie" data-tie="{esc(tie["type"])}"',
+        )
         y += 15
     y += 6
     parts.insert(0, _year_axis(x, first, last, 8, y))
@@ -338,13 +347,17 @@ def network_panel(data, year: int, pos: dict, size: int = 420) -> str:
         dx, dy = x1 - mx, y1 - my
         norm = math.hypot(dx, dy) or 1
         ex, ey = x1 - dx / norm * 0.035, y1 - dy / norm * 0.035
-        d = f"M{fmt(x0 * size)},{fmt(y0 * size)} Q{fmt(mx * size)},{fmt(my * size)} {fmt(ex * size)},{fmt(ey * size)}"
+        d = (
+            f"M{fmt(x0 * size)},{fmt(y0 * size)} Q{fmt(mx * size)},{fmt(my * size)} "
+            f"{fmt(ex * size)},{fmt(ey * size)}"
+        )
         width = edge_width(tie.get("weight", 1))
         # a dark casing under the pale tie colour keeps every line visible on white and on paper
         body.append(f'<path d="{d}" fill="none" stroke="#555" stroke-width="{fmt(width + 1.4)}"/>')
         body.append(
             f'<path d="{d}" fill="none" stroke="{TIE_COLOURS.get(tie["type"], "#777")}" '
-            f'stroke-width="{fmt(width)}"{marker} class="edge" data-tie="{esc(tie["type"])}">{title(tip)}</path>'
+            f'stroke-width="{fmt(width)}"{marker} class="edge" data-tie="{esc(tie["type"])}">'
+            f"{title(tip)}</path>"
         )
     for item in data.interventions:
         if item["id"] not in pos:
@@ -358,7 +371,8 @@ def network_panel(data, year: int, pos: dict, size: int = 420) -> str:
         fill = KIND_COLOURS.get(kind, "#777") if on else "#eeeeee"
         body.append(
             f'<g class="node{"" if on else " off"}"><circle cx="{fmt(px * size)}" cy="{fmt(py * size)}" '
-            f'r="11" fill="{fill}" stroke="#333" data-kind="{esc(kind) if on else "off"}">{title(tip)}</circle>'
+            f'r="11" fill="{fill}" stroke="#333" data-kind="{esc(kind) if on else "off"}">'
+            f"{title(tip)}</circle>"
             f'<text x="{fmt(px * size + dx)}" y="{fmt(py * size + 4)}" text-anchor="{anchor}" '
             f'class="lane">{esc(_short(item["name"], 16))}</text></g>'
         )
@@ -620,7 +634,10 @@ def bivariate_map(data, proj: Projection) -> str:
         h, e = choice["classes"].get(uid, (0, 0))
         harm = choice["harm"].get(uid, 0)
         exp = choice["exposure"].get(uid, 0)
-        tip = f"{unit['label']}: {harm:,.4g} civilian fatalities; {exp:,.3g} {_exposure_unit(choice)} of {exposure_words}"
+        tip = (
+            f"{unit['label']}: {harm:,.4g} civilian fatalities; "
+            f"{exp:,.3g} {_exposure_unit(choice)} of {exposure_words}"
+        )
         parts.append(
             f'<path d="{proj.path(unit["rings"])}" fill="{BIVARIATE_COLOURS[h][e]}" class="unit" '
             f'data-u="{esc(uid)}" data-h="{h}" data-e="{e}">{title(tip)}</path>'
@@ -687,16 +704,18 @@ def ramp_key(layer_id: str, vmax: float, unit: str, width: int = 480) -> str:
     for k in range(steps):
         t = (k + 0.5) / steps
         parts.append(
-            f'<rect x="{fmt(left + k * bar_w / steps)}" y="{top}" width="{fmt(bar_w / steps + 0.5)}" height="14" '
+            f'<rect x="{fmt(left + k * bar_w / steps)}" y="{top}" width="{fmt(bar_w / steps + 0.5)}" '
+            'height="14" '
             f'fill="{sequential(t * t, 1.0)}"/>'
         )
     parts.append(f'<rect x="{left}" y="{top}" width="{bar_w}" height="14" fill="none" stroke="#999"/>')
+    anchors = ("start", "middle", "middle", "middle", "end")
     for k, t in enumerate((0.0, 0.25, 0.5, 0.75, 1.0)):
         px = left + t * bar_w
         value = vmax * t * t
         parts.append(
             f'<line x1="{fmt(px)}" x2="{fmt(px)}" y1="{top + 14}" y2="{top + 19}" stroke="#555"/>'
-            f'<text x="{fmt(px)}" y="{top + 31}" class="tick" text-anchor="{"start" if k == 0 else "end" if k == 4 else "middle"}" '
+            f'<text x="{fmt(px)}" y="{top + 31}" class="tick" text-anchor="{anchors[k]}" '
             f'data-key="{layer_id}" data-t="{t}">{value:,.3g}</text>'
         )
     parts.append(

@@ -115,7 +115,7 @@ def unit_words(unit: str) -> str:
     if unit.startswith("h3:"):
         return f"H3 hexagons, resolution {unit[3:]}"
     if unit.startswith("admin:"):
-        path, column = unit[len("admin:") :].rsplit(":", 1)
+        path = unit[len("admin:") :].rsplit(":", 1)[0]
         return f"admin areas ({path.replace(chr(92), '/').rsplit('/', 1)[-1]})"
     return unit
 
@@ -147,7 +147,8 @@ _DEFINITIONS = (
         re.compile(r"entanglement_(\w+)km"),
         lambda r, m: (
             "for each period, the sum of the weights of the registry ties active between every pair "
-            f"of interventions that both had an active site {_within(r, m)}; 0 where no tied pair was present."
+            f"of interventions that both had an active site {_within(r, m)}; "
+            "0 where no tied pair was present."
         ),
     ),
     (

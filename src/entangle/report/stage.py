@@ -3,8 +3,9 @@ write ``report.html`` and ``brief.html``.
 
 ``pipeline.py`` only conducts (keys, caches, publishing); everything the report needs to say
 about the study (the imprecision rule in words, the network years, the outline, the versions)
-lives here. Mechanisms (issue 11) hook in by setting ``ReportData.mechanisms_html`` and
-``ReportData.hrddp_flags`` in ``report_data`` below.
+lives here. Mechanisms (issue 11) hook in by filling ``ReportData.mechanisms`` (the output of
+``entangle.mechanisms.api.study_mechanisms``); build.py renders it as the section "What the ties
+did" and lists the HRDDP monitor's flagged support ties in the brief.
 """
 
 from __future__ import annotations
