@@ -542,7 +542,8 @@ def place_layer(proj: Projection, places: list[dict]) -> str:
     parts = []
     for place in places:
         px, py = proj(place["lon"], place["lat"])
-        anchor = "end" if px > proj.width * 0.8 else "start"
+        # labels read to the right of their town unless that would run off the map
+        anchor = "end" if px + 6 + 0.62 * 18 * len(place["name"]) > proj.width else "start"
         dx = -6 if anchor == "end" else 6
         parts.append(
             f'<circle cx="{fmt(px)}" cy="{fmt(py)}" r="2.5" class="town"/>'
@@ -563,7 +564,7 @@ def _size_key(proj: Projection) -> str:
             f'<circle cx="{fmt(x + r)}" cy="{fmt(y0 - 22)}" r="{fmt(r)}" fill="#fff" stroke="#222"/>'
             f'<text x="{fmt(x + r)}" y="{fmt(y0 + 2)}" class="maptext" text-anchor="middle">{troops:,}</text>'
         )
-        x += 2 * r + 62
+        x += 2 * r + 80
     parts.append(
         f'<circle cx="{fmt(x + 3)}" cy="{fmt(y0 - 22)}" r="3" fill="#fff" stroke="#222"/>'
         f'<text x="{fmt(x + 3)}" y="{fmt(y0 + 2)}" class="maptext">unknown</text>'
