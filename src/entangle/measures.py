@@ -54,6 +54,9 @@ class Sites:
     troops: np.ndarray  # float64, NaN = unknown
     intervention: np.ndarray  # object (str)
     kind: np.ndarray  # object (str)
+    # False: the site counts for presence, not troops (a deployment source gives its intervention's
+    # troops then; see entangle.panel.deployments). None: every site counts.
+    counts_troops: np.ndarray | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,13 +73,40 @@ def exposure_kinds(sites: Sites) -> list[str]:
     return list(BASE_KINDS) + sorted(set(sites.kind.tolist()) - set(BASE_KINDS))
 
 
-def exposure_columns(kinds: list[str], radii: list[float]) -> list[str]:
+@dataclasses.dataclass(frozen=True)
+class ExposureSpec:
+    """Which exposure columns to compute beyond the per-kind ones.
+
+    ``interventions``: named interventions with their own ``dist_km_<id>``, ``present_<id>_<r>km`` and
+    ``troops_<id>_<r>km``. ``pairs``: kind pairs with a ``copresence_<a>__<b>_<r>km`` column
+    (``copresence_<r>km``, peacekeeping × counterterrorism, is always there). ``neighbours``: (m, 2)
+    unit pairs (both directions, no self pairs) and ``site_unit`` the unit each site lies in (-1:
+    none): with both, ``nb_present_<kind>`` and ``nb_troops_<kind>`` count the sites lying in a
+    unit's neighbours, not in the unit itself.
+    """
+
+    interventions: tuple[str, ...] = ()
+    pairs: tuple[tuple[str, str], ...] = ()
+    neighbours: np.ndarray | None = None
+    site_unit: np.ndarray | None = None
+
+
+def copresence_name(a: str, b: str, label: str) -> str:
+    return f"copresence_{a}__{b}_{label}km"
+
+
+def exposure_columns(kinds: list[str], radii: list[float], spec: ExposureSpec | None = None) -> list[str]:
     """Names of the exposure columns, in panel order."""
-    cols = [f"dist_km_{k}" for k in kinds]
+    spec = spec or ExposureSpec()
+    groups = list(kinds) + list(spec.interventions)
+    cols = [f"dist_km_{g}" for g in groups]
     for r in radii:
         lab = radius_label(r)
-        cols += [f"present_{k}_{lab}km" for k in kinds] + [f"troops_{k}_{lab}km" for k in kinds]
-        cols += [f"copresence_{lab}km", f"entanglement_{lab}km"]
+        cols += [f"present_{g}_{lab}km" for g in groups] + [f"troops_{g}_{lab}km" for g in groups]
+        cols += [f"copresence_{lab}km"] + [copresence_name(a, b, lab) for a, b in spec.pairs]
+        cols += [f"entanglement_{lab}km"]
+    if spec.neighbours is not None:
+        cols += [f"nb_present_{k}" for k in kinds] + [f"nb_troops_{k}" for k in kinds]
     return cols
 
 
@@ -172,6 +202,29 @@ class _NearestFromMatrix:
         self.km = self.site_km[:, active].min(axis=1) if len(active) else np.full(len(self.km), np.nan)
 
 
+class _Tally:
+    """Per (group, unit) counts of active sites, their known troops and their unknown figures."""
+
+    def __init__(self, n_groups: int, n_units: int) -> None:
+        self.count = np.zeros((n_groups, n_units), dtype=np.int32)
+        self.troops = np.zeros((n_groups, n_units))
+        self.unknown = np.zeros((n_groups, n_units), dtype=np.int32)
+
+    def add(self, group: int, hit: np.ndarray, sign: int, troops: float, unknown: bool) -> None:
+        self.count[group, hit] += sign
+        if unknown:
+            self.unknown[group, hit] += sign
+        elif troops:
+            self.troops[group, hit] += sign * troops
+
+    def troop_column(self, group: int, present: np.ndarray) -> np.ndarray:
+        """Sum of known figures; 0 with no site; NaN when a site in range has an unknown figure."""
+        # Rounding: adding then removing float troop figures can leave ~1e-12 residues.
+        out = np.where(present, np.round(self.troops[group], 6), 0.0)
+        out[self.unknown[group] > 0] = np.nan
+        return out
+
+
 def exposure_stream(
     unit_lat: np.ndarray,
     unit_lon: np.ndarray,
@@ -181,18 +234,30 @@ def exposure_stream(
     ends: np.ndarray,
     radii: list[float],
     site_km: np.ndarray | None = None,
+    spec: ExposureSpec | None = None,
 ) -> Iterator[dict[str, np.ndarray]]:
     """Yield, for each period [starts[t], ends[t]], the exposure columns as arrays over units.
 
     ``site_km``: optional (unit × site) great-circle km replacing the distances from the centroids
     (``unit_lat``, ``unit_lon``), e.g. ``entangle.geo.polygon_distance.polygon_point_km``.
+    ``spec``: named interventions, kind pairs and neighbour exposure (``ExposureSpec``).
+    A troop column is 0 where no site is in range and NaN where a site in range has an unknown
+    figure (``Sites.troops`` NaN on a site that counts for troops): 0 never means unknown.
     """
+    spec = spec or ExposureSpec()
     kinds = exposure_kinds(sites)
     n_units = len(unit_lat)
     interventions = sorted(set(sites.intervention.tolist()))
     int_index = np.array([interventions.index(i) for i in sites.intervention], dtype=np.int64)
     kind_index = np.array([kinds.index(k) for k in sites.kind], dtype=np.int64)
-    troops = np.nan_to_num(sites.troops.astype(np.float64), nan=0.0)
+    # groups: the kinds, then the named interventions (a site belongs to its kind and maybe one name)
+    groups = kinds + list(spec.interventions)
+    named = {name: len(kinds) + j for j, name in enumerate(spec.interventions)}
+    name_group = np.array([named.get(i, -1) for i in sites.intervention], dtype=np.int64)
+    counts_troops = np.ones(len(sites.lat), bool) if sites.counts_troops is None else sites.counts_troops
+    raw_troops = sites.troops.astype(np.float64)
+    unknown = counts_troops & np.isnan(raw_troops)
+    troops = np.where(counts_troops, np.nan_to_num(raw_troops, nan=0.0), 0.0)
     # Units within each radius of each site, found once (inclusive, with a rounding slack).
     if site_km is None:
         cells = unit_vectors(unit_lat, unit_lon)
@@ -200,53 +265,106 @@ def exposure_stream(
         cell_tree = cKDTree(cells)
         near = {r: cell_tree.query_ball_point(site_vec, km_to_chord(r) * (1 + 1e-12)) for r in radii}
         near = {r: [np.asarray(h, dtype=np.int64) for h in hits] for r, hits in near.items()}
-        nearest = [_Nearest(cells, site_vec) for _ in kinds]
+        nearest = [_Nearest(cells, site_vec) for _ in groups]
     else:
         near = {r: [np.flatnonzero(col <= r * (1 + 1e-12)) for col in site_km.T] for r in radii}
-        nearest = [_NearestFromMatrix(site_km) for _ in kinds]
-    # (kind, unit) layout so that each output column is a contiguous row
-    count = {r: np.zeros((len(kinds), n_units), dtype=np.int32) for r in radii}
-    troop_sum = {r: np.zeros((len(kinds), n_units)) for r in radii}
+        nearest = [_NearestFromMatrix(site_km) for _ in groups]
+    member = np.zeros((len(groups), len(sites.lat)), dtype=bool)
+    member[kind_index, np.arange(len(sites.lat))] = True
+    has_name = name_group >= 0
+    member[name_group[has_name], np.flatnonzero(has_name)] = True
+    # (group, unit) layout so that each output column is a contiguous row
+    tally = {r: _Tally(len(groups), n_units) for r in radii}
     by_int = {r: np.zeros((n_units, len(interventions)), dtype=np.int32) for r in radii}
     # number of distinct interventions present per unit: only units with 2+ can be entangled
     n_present = {r: np.zeros(n_units, dtype=np.int32) for r in radii}
+    neighbours = _NeighbourTally(spec, len(kinds), n_units) if spec.neighbours is not None else None
     was_active = np.zeros(len(sites.lat), dtype=bool)
     pk, ct = kinds.index("peacekeeping"), kinds.index("counterterrorism")
+    pairs = [
+        (kinds.index(a) if a in kinds else None, kinds.index(b) if b in kinds else None)
+        for a, b in spec.pairs
+    ]
 
     for first, last in zip(starts, ends, strict=True):
         active = _active(sites.start, sites.end, first, last)
         added, removed = np.flatnonzero(active & ~was_active), np.flatnonzero(~active & was_active)
         was_active = active
-        for k, tracker in enumerate(nearest):
-            of_kind = kind_index == k
-            if np.any(of_kind[added]) or np.any(of_kind[removed]):
+        for g, tracker in enumerate(nearest):
+            of_group = member[g]
+            if np.any(of_group[added]) or np.any(of_group[removed]):
                 tracker.update(
-                    np.flatnonzero(active & of_kind), added[of_kind[added]], removed[of_kind[removed]]
+                    np.flatnonzero(active & of_group), added[of_group[added]], removed[of_group[removed]]
                 )
         for r in radii:
             for sign, changed in ((1, added), (-1, removed)):
                 for s in changed:
                     hit = near[r][s]
-                    count[r][kind_index[s], hit] += sign
-                    troop_sum[r][kind_index[s], hit] += sign * troops[s]
+                    tally[r].add(kind_index[s], hit, sign, troops[s], unknown[s])
+                    if name_group[s] >= 0:
+                        tally[r].add(name_group[s], hit, sign, troops[s], unknown[s])
                     before = by_int[r][hit, int_index[s]]
                     by_int[r][hit, int_index[s]] = before + sign
                     # a unit gains an intervention on 0 -> 1, loses one on 1 -> 0
                     n_present[r][hit] += (before == 0) if sign > 0 else -(before == 1).astype(np.int32)
-        out: dict[str, np.ndarray] = {f"dist_km_{kind}": nearest[k].km.copy() for k, kind in enumerate(kinds)}
+        out: dict[str, np.ndarray] = {f"dist_km_{g}": nearest[j].km.copy() for j, g in enumerate(groups)}
         weights = tie_weights(ties, interventions, first, last) if interventions else None
         for r in radii:
             lab = radius_label(r)
-            present = count[r] > 0
-            for k, kind in enumerate(kinds):
-                out[f"present_{kind}_{lab}km"] = present[k].astype(np.int8)
-            for k, kind in enumerate(kinds):
-                # Rounding: adding then removing float troop figures can leave ~1e-12 residues.
-                out[f"troops_{kind}_{lab}km"] = np.where(present[k], np.round(troop_sum[r][k], 6), 0.0)
+            present = tally[r].count > 0
+            for j, g in enumerate(groups):
+                out[f"present_{g}_{lab}km"] = present[j].astype(np.int8)
+            for j, g in enumerate(groups):
+                out[f"troops_{g}_{lab}km"] = tally[r].troop_column(j, present[j])
             out[f"copresence_{lab}km"] = (present[pk] & present[ct]).astype(np.int8)
+            for (a, b), (ia, ib) in zip(spec.pairs, pairs, strict=True):
+                both = (
+                    present[ia] & present[ib]
+                    if ia is not None and ib is not None
+                    else np.zeros(n_units, bool)
+                )
+                out[copresence_name(a, b, lab)] = both.astype(np.int8)
             ent = np.zeros(n_units)
             rows = np.flatnonzero(n_present[r] >= 2)
             if len(rows):
                 ent[rows] = entanglement_index(by_int[r][rows] > 0, weights)
             out[f"entanglement_{lab}km"] = ent
+        if neighbours is not None:
+            neighbours.update(added, removed, kind_index, troops, unknown)
+            out.update(neighbours.columns(kinds))
         yield out
+
+
+class _NeighbourTally:
+    """Sites lying in each unit, summed over the unit's neighbours (the unit itself left out)."""
+
+    def __init__(self, spec: ExposureSpec, n_kinds: int, n_units: int) -> None:
+        from scipy import sparse
+
+        pairs = spec.neighbours
+        self.adjacency = sparse.csr_matrix(
+            (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n_units, n_units)
+        )
+        self.site_unit = spec.site_unit
+        self.inside = _Tally(n_kinds, n_units)
+        self.cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def update(self, added, removed, kind_index, troops, unknown) -> None:
+        for sign, changed in ((1, added), (-1, removed)):
+            for s in changed:
+                unit = self.site_unit[s]
+                if unit >= 0:
+                    self.inside.add(kind_index[s], np.array([unit]), sign, troops[s], unknown[s])
+                    self.cache.pop(int(kind_index[s]), None)
+
+    def columns(self, kinds: list[str]) -> dict[str, np.ndarray]:
+        out = {}
+        for k, kind in enumerate(kinds):
+            if k not in self.cache:
+                count = self.adjacency @ (self.inside.count[k] > 0).astype(np.float64)
+                total = np.round(self.adjacency @ self.inside.troops[k], 6)
+                total[(self.adjacency @ (self.inside.unknown[k] > 0).astype(np.float64)) > 0] = np.nan
+                self.cache[k] = ((count > 0).astype(np.int8), total)
+            out[f"nb_present_{kind}"] = self.cache[k][0].copy()
+            out[f"nb_troops_{kind}"] = self.cache[k][1].copy()
+        return out

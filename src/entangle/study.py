@@ -20,7 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from entangle.errors import StudyError
-from entangle.registry.schema import SiteType
+from entangle.registry.schema import InterventionKind, SiteType
 
 EventSource = Literal["ucdp", "acled", "csv"]
 DeploymentSource = Literal["geopko", "radpko", "csv"]
@@ -62,6 +62,13 @@ class Exposure(_Model):
     exclude_site_types: list[SiteType] = Field(
         default_factory=list, description='site types left out of every exposure, e.g. ["hq"]'
     )
+    interventions: list[str] = Field(
+        default_factory=list, description='named interventions with their own columns, e.g. ["minusma"]'
+    )
+    pairs: list[tuple[InterventionKind, InterventionKind]] = Field(
+        default_factory=list,
+        description='kind pairs with a co-presence column, e.g. [["peacekeeping", "private_military"]]',
+    )
 
     @field_validator("radii_km")
     @classmethod
@@ -83,6 +90,19 @@ def _check_terms(names: list[str]) -> list[str]:
             except EstimateError as exc:
                 raise ValueError(str(exc)) from None
     return names
+
+
+class Deployments(_Model):
+    """How long a deployment map's row holds (docs/panel.md, "Deployment time rule")."""
+
+    rule: Literal["carry_forward", "map_month", "interpolate"] = "carry_forward"
+    max_gap_months: int = Field(default=12, ge=1, le=120)
+
+
+class Outcomes(_Model):
+    """What counts as civilian harm (docs/panel.md, "Civilian harm")."""
+
+    civilian: Literal["targeting", "any_civilian_victim"] = "targeting"
 
 
 class Model(_Model):
@@ -139,6 +159,8 @@ class Study(_Model):
     sources: Sources = Field(default_factory=Sources)
     imprecision: Imprecision = Field(default_factory=Imprecision)
     exposure: Exposure = Field(default_factory=Exposure)
+    deployments: Deployments = Field(default_factory=Deployments)
+    outcomes: Outcomes = Field(default_factory=Outcomes)
     models: list[Model] = Field(default_factory=list)
     grid: Grid | None = None
     report: Report = Field(default_factory=Report)

@@ -170,3 +170,30 @@ def test_projected_polygons_are_reprojected(cli, store_path, tmp_path):
     assert code == 0, stderr
     df = pq.read_table(out).to_pandas().groupby("unit_id").fatalities.sum()
     assert df.to_dict() == {"gao": 7, "mopti": 4}
+
+
+def test_panel_period_bounds_as_year_or_month(cli, store_path, tmp_path):
+    out = tmp_path / "panel.parquet"
+    code, _, stderr = cli(
+        "panel", "--store", store_path, "--from", "2013-02", "--to", "2013-03", "--out", out
+    )
+    assert code == 0, stderr
+    meta = json.loads(pq.read_schema(out).metadata[b"entangle"])
+    assert (meta["from"], meta["to"]) == ("2013-02-01", "2013-03-31")
+    assert sorted(set(pq.read_table(out).column("period").to_pylist())) == [D(2013, 2, 1), D(2013, 3, 1)]
+    code, _, stderr = cli("panel", "--store", store_path, "--from", "2013", "--to", "2013", "--out", out)
+    assert code == 0, stderr
+    meta = json.loads(pq.read_schema(out).metadata[b"entangle"])
+    assert (meta["from"], meta["to"]) == ("2013-01-01", "2013-12-31")
+    code, _, stderr = cli("panel", "--store", store_path, "--from", "2013-02-30", "--out", out)
+    assert (
+        code == 2 and "error: --from: '2013-02-30' is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)" in stderr
+    )
+
+
+def test_parse_bound_leap_february():
+    from entangle.panel.periods import parse_bound
+
+    assert parse_bound("2020-02", "--to", last=True) == D(2020, 2, 29)
+    assert parse_bound("2019-02", "--to", last=True) == D(2019, 2, 28)
+    assert parse_bound("2019-02", "--from") == D(2019, 2, 1)

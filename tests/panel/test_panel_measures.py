@@ -81,7 +81,8 @@ def test_entanglement_worked_example():
     assert out["copresence_50km"].tolist() == [1, 0]
     assert out["present_state_forces_50km"].tolist() == [1, 1]
     assert out["troops_peacekeeping_50km"].tolist() == [1000.0, 300.0]
-    assert out["troops_state_forces_50km"].tolist() == [0.0, 100.0]  # FAMa's troops at u unknown -> 0
+    # FAMa's troops at u unknown: NULL (NaN), never 0; 0 means no site
+    assert np.isnan(out["troops_state_forces_50km"][0]) and out["troops_state_forces_50km"][1] == 100.0
     assert out["present_private_military_50km"].tolist() == [0, 0]
     assert out["dist_km_private_military"][0] == pytest.approx(haversine(15.05, 0.10, 18.0, 3.0), abs=1e-6)
 
@@ -145,9 +146,9 @@ def test_incremental_exposures_match_brute_force(n_sites):
                 near = (dist <= r) & sel[None, :]
                 lab = radius_label(r)
                 assert (got[t][f"present_{k}_{lab}km"] == near.any(axis=1)).all()
-                np.testing.assert_allclose(
-                    got[t][f"troops_{k}_{lab}km"], (near * np.nan_to_num(troops)).sum(axis=1)
-                )
+                expect = (near * np.nan_to_num(troops)).sum(axis=1)
+                expect[(near & np.isnan(troops)[None, :]).any(axis=1)] = np.nan  # a figure unknown
+                np.testing.assert_allclose(got[t][f"troops_{k}_{lab}km"], expect)
         for r in radii:
             near = (dist <= r) & active[None, :]
             present = np.stack([(near & (iid == i)[None, :]).any(axis=1) for i in interventions], axis=1)

@@ -88,6 +88,7 @@ def test_stack_sites_keeps_site_type_and_fills_null_when_absent():
     plain = typed.drop(["site_type"])
     stacked = stack_sites(typed, plain)
     assert stacked.column("site_type").to_pylist() == ["hq", "camp", None, None]
+    assert stacked.column("period").null_count == 4
 
 
 @pytest.mark.shared

@@ -14,8 +14,6 @@ from pathlib import Path
 
 import typer
 
-from entangle.errors import PanelError
-
 
 class Period(StrEnum):
     month = "month"
@@ -34,13 +32,10 @@ class Rule(StrEnum):
     spread = "spread"
 
 
-def _date(value: str | None, flag: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise PanelError(flag, f"{value!r} is not a date", "use YYYY-MM-DD") from None
+def _date(value: str | None, flag: str, last: bool = False) -> dt.date | None:
+    from entangle.panel.periods import parse_bound
+
+    return None if value is None else parse_bound(value, flag, last)
 
 
 def register(app: typer.Typer) -> None:
@@ -51,8 +46,12 @@ def register(app: typer.Typer) -> None:
         study: Path | None = typer.Option(None, "--study", help="Study file (TOML); flags override it."),
         unit: str | None = typer.Option(None, "--unit", help="priogrid | admin:FILE:IDCOL | h3:RES"),
         period: Period | None = typer.Option(None, "--period", help="month | quarter | year"),
-        start: str | None = typer.Option(None, "--from", help="First day (YYYY-MM-DD)."),
-        end: str | None = typer.Option(None, "--to", help="Last day (YYYY-MM-DD)."),
+        start: str | None = typer.Option(
+            None, "--from", help="First day: YYYY-MM-DD, or YYYY-MM / YYYY for its first day."
+        ),
+        end: str | None = typer.Option(
+            None, "--to", help="Last day: YYYY-MM-DD, or YYYY-MM / YYYY for its last day."
+        ),
         out: Path = typer.Option(Path("panel.parquet"), "--out", help="Parquet file to write."),
         store: Path | None = typer.Option(
             None, "--store", help="The DuckDB store (default: $ENTANGLE_STORE)."
@@ -103,7 +102,7 @@ def register(app: typer.Typer) -> None:
         spec = dataclasses.replace(
             spec,
             start=_date(start, "--from") or spec.start,
-            end=_date(end, "--to") or spec.end,
+            end=_date(end, "--to", last=True) or spec.end,
             unit=unit or spec.unit,
             period=period.value if period else spec.period,
             radii_km=tuple(radius) if radius else spec.radii_km,

@@ -231,8 +231,11 @@ def assign_events(
     to_category = np.array([CATEGORIES.index(c if c in CATEGORIES else "other") for c in cat_names], np.int32)
     numeric = {
         name: pc.fill_null(events.column(name).cast(pa.float64()), 0.0).to_numpy()
-        for name in ("fatalities_best", "civilian_fatalities")
+        for name in ("fatalities_best", "civilian_fatalities", "civilian_event")
+        if name in events.column_names
     }
+    # a civilian-harm event (0/1, from entangle.panel.civilians); without it none is counted
+    civilian_event = numeric.get("civilian_event", np.zeros(events.num_rows))
     target = pc.fill_null(events.column("target_peacekeepers"), False).to_numpy(zero_copy_only=False)
     assigned = pa.table(
         {
@@ -241,6 +244,7 @@ def assign_events(
             "w": pa.array(w, pa.float64()),
             "fatalities": numeric["fatalities_best"][r],
             "civilian_fatalities": numeric["civilian_fatalities"][r],
+            "civilian_event": civilian_event[r],
             "violence_type": pa.array(type_codes[r], pa.int32()),
             "perpetrator_category": pa.array(
                 to_category[cat_codes[r]] if len(cat_names) else cat_codes[r], pa.int32()

@@ -31,11 +31,16 @@ from entangle.geo.assign import ImprecisionRule, SpreadLayer, assign_events
 from entangle.geo.outlines import outline
 from entangle.geo.polygon_distance import polygon_point_km
 from entangle.geo.units import Units, make_units, parse_unit, read_polygons
-from entangle.measures import Sites, Ties, exposure_columns, exposure_kinds, exposure_stream
+from entangle.measures import ExposureSpec, Sites, Ties, exposure_columns, exposure_kinds, exposure_stream
+from entangle.panel.civilians import CIVILIAN_RULES, apply_civilian_definition
+from entangle.panel.deployments import MAP_PERIODS, Coverage, DeploymentRule, SiteRecords, apply_rule
 from entangle.panel.engines import get_engine
-from entangle.panel.periods import MONTHS_PER, period_starts
+from entangle.panel.onsets import censor_periods, involved, left_censored, onset_columns
+from entangle.panel.periods import MONTHS_PER, period_index, period_starts
 from entangle.panel.sql import outcome_exprs, outcomes_sql
-from entangle.registry.schema import SITE_TYPES
+from entangle.registry.schema import SITE_TYPES, InterventionKind
+
+KINDS: tuple[str, ...] = InterventionKind.__args__
 
 _ROWS_PER_GROUP = 1_000_000
 
@@ -58,6 +63,11 @@ class PanelSpec:
     # Site types left out of every exposure (e.g. ("hq",): a headquarters in the capital is not a
     # field deployment). Sites without a type are never left out.
     exclude_site_types: tuple[str, ...] = ()
+    deployments: DeploymentRule = dataclasses.field(default_factory=DeploymentRule)
+    # Named interventions with their own exposure columns, and kind pairs with a co-presence column.
+    interventions: tuple[str, ...] = ()
+    pairs: tuple[tuple[str, str], ...] = ()
+    civilian: str = "targeting"  # what counts as civilian harm (entangle.panel.civilians)
 
     @classmethod
     def from_study(cls, study) -> PanelSpec:
@@ -74,6 +84,10 @@ class PanelSpec:
             extent=tuple(study.extent),
             spread_over=getattr(imp, "spread_over", None),
             exclude_site_types=tuple(study.exposure.exclude_site_types),
+            deployments=DeploymentRule(study.deployments.rule, study.deployments.max_gap_months),
+            interventions=tuple(study.exposure.interventions),
+            pairs=tuple(tuple(p) for p in study.exposure.pairs),
+            civilian=study.outcomes.civilian,
         )
 
     def validate(self) -> None:
@@ -89,6 +103,21 @@ class PanelSpec:
                 "period", f"empty period range: {self.end} is before {self.start}", "check --from/--to"
             )
         parse_unit(self.unit)
+        self.deployments.validate()
+        if self.civilian not in CIVILIAN_RULES:
+            raise PanelError(
+                "outcomes.civilian",
+                f"unknown definition {self.civilian!r}",
+                f"use {', '.join(CIVILIAN_RULES)}",
+            )
+        for pair in self.pairs:
+            bad = [k for k in pair if k not in KINDS]
+            if len(pair) != 2 or bad or pair[0] == pair[1]:
+                raise PanelError(
+                    "exposure.pairs",
+                    f"{list(pair)} is not a pair of two different intervention kinds",
+                    f"kinds: {', '.join(KINDS)}",
+                )
         unknown = sorted(set(self.exclude_site_types) - set(SITE_TYPES))
         if unknown:
             raise PanelError(
@@ -107,6 +136,10 @@ class PanelSpec:
             "spread_over": self.spread_over,
             "event_sources": list(self.sources),
             "exclude_site_types": list(self.exclude_site_types),
+            "deployments": dataclasses.asdict(self.deployments),
+            "interventions": list(self.interventions),
+            "pairs": [list(p) for p in self.pairs],
+            "civilian": self.civilian,
         }
 
 
@@ -119,9 +152,11 @@ class _Prepared:
     integer_outcomes: bool
     sparse: pa.Table  # outcomes per (unit_idx, period_idx) where an event is, ordered by period
     sites: Sites
+    coverage: Coverage
     ties: Ties
     counts: dict[str, Any]
     radii: tuple[float, ...]
+    spec: PanelSpec
 
 
 def _dates(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -140,13 +175,20 @@ def _clip(spans: list[tuple[np.datetime64, np.datetime64]]) -> tuple[np.datetime
     return None if (not np.isnat(last) and last < first) else (first, last)
 
 
+def _strings(sites: pa.Table, name: str) -> list:
+    return sites.column(name).to_pylist() if name in sites.column_names else [None] * sites.num_rows
+
+
 def resolve_sites(
     sites: pa.Table, registry, exclude_site_types: tuple[str, ...] = ()
-) -> tuple[Sites, dict[str, int]]:
-    """Sites with their intervention's kind, active interval clipped to the intervention's lifetime.
+) -> tuple[SiteRecords, dict[str, int]]:
+    """Sites with their intervention's kind and lifetime, ready for the deployment time rule.
 
     Sites without an intervention, or with one the registry does not know, cannot be given a kind:
-    they are left out and counted; so are sites of a type in ``exclude_site_types``.
+    they are left out and counted; so are sites of a type in ``exclude_site_types`` and sites whose
+    own [start, end] lies outside their intervention's lifetime. A dated site's interval is clipped
+    to that lifetime here; a deployment-map row (``period`` 'month' or 'year') keeps its own until
+    the time rule has said how long it holds (``entangle.panel.deployments``).
     """
     required = ("intervention_id", "lat", "lon", "start", "end", "troops")
     missing = [c for c in required if c not in sites.column_names]
@@ -158,9 +200,13 @@ def resolve_sites(
     lon = pc.fill_null(sites.column("lon").cast(pa.float64()), np.nan).to_numpy()
     start, end = _dates(sites.column("start")), _dates(sites.column("end"))
     troops = pc.fill_null(sites.column("troops").cast(pa.float64()), np.nan).to_numpy()
-    types = sites.column("site_type").to_pylist() if "site_type" in sites.column_names else [None] * len(ids)
+    types = _strings(sites, "site_type")
+    source, version, period, name, site_id, matched = (
+        _strings(sites, c)
+        for c in ("source", "source_version", "period", "name", "site_id", "registry_site_id")
+    )
     excluded = set(exclude_site_types)
-    keep, spans = [], []
+    keep, spans, lives, series = [], [], [], []
     counts = {
         "sites_in": len(ids),
         "sites_unmatched": 0,
@@ -178,16 +224,20 @@ def resolve_sites(
         if not (np.isfinite(lat[k]) and np.isfinite(lon[k])) or np.isnat(start[k]):
             counts["sites_unlocated"] += 1
             continue
-        life = known[iid]
-        span = _clip([(start[k], end[k]), (_np_date(life.start), _np_date(life.end))])
+        life = (_np_date(known[iid].start), _np_date(known[iid].end))
+        span = _clip([(start[k], end[k]), life])
         if span is None:
             counts["sites_outside_lifetime"] += 1
             continue
+        is_map = period[k] in MAP_PERIODS and not np.isnat(end[k])
         keep.append(k)
-        spans.append(span)
+        spans.append((start[k], end[k]) if is_map else span)
+        lives.append(life)
+        series.append((source[k] or "", version[k] or "", iid, period[k]) if is_map else None)
     idx = np.array(keep, dtype=np.int64)
     span_arr = np.array(spans, dtype="datetime64[D]").reshape(-1, 2)
-    resolved = Sites(
+    life_arr = np.array(lives, dtype="datetime64[D]").reshape(-1, 2)
+    records = SiteRecords(
         lat=lat[idx],
         lon=lon[idx],
         start=span_arr[:, 0],
@@ -195,9 +245,24 @@ def resolve_sites(
         troops=troops[idx],
         intervention=np.array([ids[k] for k in keep], dtype=object),
         kind=np.array([known[ids[k]].kind for k in keep], dtype=object),
+        source=np.array([source[k] for k in keep], dtype=object),
+        series=_objects(series),
+        location=_objects([(name[k], round(lat[k], 6), round(lon[k], 6)) for k in keep]),
+        site_id=np.array([site_id[k] for k in keep], dtype=object),
+        registry_site_id=np.array([matched[k] for k in keep], dtype=object),
+        life_start=life_arr[:, 0],
+        life_end=life_arr[:, 1],
     )
     counts["sites_used"] = len(keep)
-    return resolved, counts
+    return records, counts
+
+
+def _objects(values: list) -> np.ndarray:
+    """An object array holding ``values`` as elements (tuples stay tuples, not a 2-D array)."""
+    out = np.empty(len(values), dtype=object)
+    for k, value in enumerate(values):
+        out[k] = value
+    return out
 
 
 def resolve_ties(registry) -> Ties:
@@ -241,6 +306,19 @@ def registry_sites(registry) -> pa.Table:
     )
 
 
+def _check_interventions(names: tuple[str, ...], registry) -> None:
+    known = {i.id for i in registry.interventions}
+    for name in names:
+        if name not in known:
+            raise PanelError(
+                "exposure.interventions",
+                f"unknown intervention {name!r}",
+                f"registry ids: {', '.join(sorted(known))}",
+            )
+        if name in KINDS:
+            raise PanelError("exposure.interventions", f"{name!r} is also a kind name", "rename it")
+
+
 def _period_ends(starts: np.ndarray, period: str) -> np.ndarray:
     months = starts.astype("datetime64[M]") + np.timedelta64(MONTHS_PER[period], "M")
     return months.astype("datetime64[D]") - np.timedelta64(1, "D")
@@ -255,6 +333,7 @@ def _prepare(
         kind, _, _ = parse_unit(spec.unit)
         shape = None if kind == "admin" else outline(list(spec.extent) or list(registry.theatre.country_iso3))
         units = make_units(spec.unit, shape)
+    _check_interventions(spec.interventions, registry)
     if spec.sources:
         events = events.filter(pc.is_in(events.column("source"), pa.array(list(spec.sources), pa.string())))
     layer = None
@@ -264,24 +343,29 @@ def _prepare(
             raise PanelError("spread_over", f"{spec.spread_over!r} is not FILE:IDCOL")
         layer = SpreadLayer(*read_polygons(file, col))
     starts = period_starts(spec.start, spec.end, spec.period)
+    events = apply_civilian_definition(events, spec.civilian)
     assigned, counts = assign_events(
         events, units, spec.start, spec.end, spec.period, spec.imprecision, layer
     )
     exprs = outcome_exprs(counts.pop("violence_types"))
     sparse = run({"assigned": assigned}, {"outcomes": outcomes_sql(exprs)})["outcomes"]
-    site_arrays, site_counts = resolve_sites(sites, registry, spec.exclude_site_types)
+    records, site_counts = resolve_sites(sites, registry, spec.exclude_site_types)
     counts.update(site_counts)
+    ends = _period_ends(starts, spec.period)
+    site_arrays, coverage, _ = apply_rule(records, spec.deployments, starts, ends)
     return _Prepared(
         units=units,
         starts=starts,
-        ends=_period_ends(starts, spec.period),
+        ends=ends,
         outcomes=list(exprs),
         integer_outcomes=spec.imprecision.rule != "spread",
         sparse=sparse,
         sites=site_arrays,
+        coverage=coverage,
         ties=resolve_ties(registry),
         counts=counts,
         radii=spec.radii_km,
+        spec=spec,
     )
 
 
@@ -331,18 +415,22 @@ def _exposure_from(units: Units) -> str:
     return "polygon" if units.kind == "admin" and units.geometries is not None else "centroid"
 
 
-def _batches(prep: _Prepared, progress=None) -> Iterator[pa.RecordBatch]:
-    units = prep.units
-    n_units, n_periods = len(units), len(prep.starts)
-    lag_names = [f"splag_{c}" for c in prep.outcomes]
-    no_neighbours = units.neighbour_counts() == 0
-    lag_of = _lag_operator(units)
-    ids = pa.array(units.ids, pa.int64() if units.kind == "priogrid" else pa.string())
-    lat, lon = pa.array(units.lat, pa.float64()), pa.array(units.lon, pa.float64())
+def _exposure_spec(prep: _Prepared) -> ExposureSpec:
+    """Named interventions, kind pairs, and the neighbours of each unit with the unit each site is in."""
+    return ExposureSpec(
+        interventions=prep.spec.interventions,
+        pairs=prep.spec.pairs,
+        neighbours=prep.units.neighbour_pairs,
+        site_unit=prep.units.locate(prep.sites.lat, prep.sites.lon),
+    )
+
+
+def _exposures(prep: _Prepared) -> Iterator[dict[str, np.ndarray]]:
     site_km = None
-    if _exposure_from(units) == "polygon":
-        site_km = polygon_point_km(units.geometries, prep.sites.lat, prep.sites.lon)
-    exposures = exposure_stream(
+    if _exposure_from(prep.units) == "polygon":
+        site_km = polygon_point_km(prep.units.geometries, prep.sites.lat, prep.sites.lon)
+    units = prep.units
+    return exposure_stream(
         units.lat,
         units.lon,
         prep.sites,
@@ -351,7 +439,43 @@ def _batches(prep: _Prepared, progress=None) -> Iterator[pa.RecordBatch]:
         prep.ends,
         list(prep.radii),
         site_km,
+        _exposure_spec(prep),
     )
+
+
+def _onsets(prep: _Prepared, registry, exposure_cols: list[str]) -> dict[str, Any]:
+    """``coverage_start`` per deployment source and the left-censored units per exposure column."""
+    kind_of = {i.id: i.kind for i in registry.interventions}
+    first = np.datetime64(prep.spec.start, "D")
+
+    def period_of_month(month: int) -> int:
+        day = np.array([np.datetime64(month, "M").astype("datetime64[D]")])
+        return int(period_index(day, prep.spec.start, prep.spec.period)[0]) if day[0] >= first else -1
+
+    periods = censor_periods(prep.coverage, kind_of, period_of_month, len(prep.starts))
+    kinds = exposure_kinds(prep.sites)
+    columns = onset_columns(exposure_cols)
+    censors: dict[str, set[int]] = {}
+    for column in columns:
+        mode, names = involved(column, kinds, prep.spec.interventions)
+        censors[column] = {
+            p for (_, iid), p in periods.items() if (kind_of[iid] if mode == "kind" else iid) in names
+        }
+    return {
+        "coverage_start": prep.coverage.start_by_source(),
+        "left_censored": left_censored(_exposures(prep), columns, censors, prep.units.ids),
+    }
+
+
+def _batches(prep: _Prepared, progress=None) -> Iterator[pa.RecordBatch]:
+    units = prep.units
+    n_units, n_periods = len(units), len(prep.starts)
+    lag_names = [f"splag_{c}" for c in prep.outcomes]
+    no_neighbours = units.neighbour_counts() == 0
+    lag_of = _lag_operator(units)
+    ids = pa.array(units.ids, pa.int64() if units.kind == "priogrid" else pa.string())
+    lat, lon = pa.array(units.lat, pa.float64()), pa.array(units.lon, pa.float64())
+    exposures = _exposures(prep)
     outcomes = _dense(prep.sparse, prep.outcomes, n_units, n_periods)
     for t, ((dense, rows, at_rows), exp) in enumerate(zip(outcomes, exposures, strict=True)):
         # only the units with an event feed the lags: multiply by those columns of the adjacency
@@ -376,7 +500,7 @@ def _batches(prep: _Prepared, progress=None) -> Iterator[pa.RecordBatch]:
                 # float32: 0.5 m resolution at 5,000 km, and half the bytes of the largest columns
                 cols[name] = pa.array(column.astype(np.float32), from_pandas=True)
             else:
-                cols[name] = pa.array(column)
+                cols[name] = pa.array(column, from_pandas=True)  # NaN (troops unknown) -> NULL
         for j, name in enumerate(lag_names):
             cols[name] = pa.array(lag[j], from_pandas=True)
         if progress is not None:
@@ -384,8 +508,11 @@ def _batches(prep: _Prepared, progress=None) -> Iterator[pa.RecordBatch]:
         yield pa.RecordBatch.from_pydict(cols)
 
 
-def _metadata(prep: _Prepared, spec: PanelSpec, engine: str, extra: dict[str, Any] | None) -> dict[str, Any]:
+def _metadata(
+    prep: _Prepared, spec: PanelSpec, engine: str, extra: dict[str, Any] | None, registry
+) -> dict[str, Any]:
     kinds = exposure_kinds(prep.sites)
+    exposure_cols = exposure_columns(kinds, list(spec.radii_km), _exposure_spec(prep))
     return {
         "entangle_version": __version__,
         **spec.as_metadata(),
@@ -397,10 +524,12 @@ def _metadata(prep: _Prepared, spec: PanelSpec, engine: str, extra: dict[str, An
         "kinds": kinds,
         "columns": {
             "outcomes": prep.outcomes,
-            "exposures": exposure_columns(kinds, list(spec.radii_km)),
+            "exposures": exposure_cols,
             "lags": [f"splag_{c}" for c in prep.outcomes],
         },
         "counts": prep.counts,
+        "deployment_coverage": prep.coverage.as_metadata(),
+        "onsets": _onsets(prep, registry, exposure_cols),
         **(extra or {}),
     }
 
@@ -441,7 +570,7 @@ def iter_panel(
     returns, so input errors surface here. ``progress(done, total)`` is called after each period.
     """
     prep = _prepare(events, sites, registry, spec, engine, units)
-    meta = _metadata(prep, spec, engine, metadata)
+    meta = _metadata(prep, spec, engine, metadata, registry)
     meta["rows"] = len(prep.units) * len(prep.starts)
     return meta, _batches(prep, progress)
 

@@ -22,7 +22,16 @@ SITE_COLUMNS = {
 
 
 # Optional: NULL when a table lacks them (a store written before they existed, a hand-made table).
-OPTIONAL_SITE_COLUMNS = {"site_type": pa.string()}
+# ``period`` ('month'/'year') marks a deployment-map row, which the deployment time rule holds.
+OPTIONAL_SITE_COLUMNS = {
+    "site_type": pa.string(),
+    "source": pa.string(),
+    "source_version": pa.string(),
+    "period": pa.string(),
+    "name": pa.string(),
+    "site_id": pa.string(),
+    "registry_site_id": pa.string(),
+}
 
 
 def stack_sites(*tables: pa.Table) -> pa.Table:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import re
 
 import numpy as np
 
@@ -34,3 +36,26 @@ def period_index(days: np.ndarray, start: dt.date, period: str) -> np.ndarray:
     step = MONTHS_PER[period]
     first = _month_number(np.array([start], dtype="datetime64[D]"))[0] // step
     return _month_number(np.asarray(days, dtype="datetime64[D]")) // step - first
+
+
+_BOUND = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+def parse_bound(text: str, where: str, last: bool = False) -> dt.date:
+    """A period bound written ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``.
+
+    A year or a month stands for its first day, or with ``last`` for its last day: ``--from 2019-03``
+    is 2019-03-01 and ``--to 2019-03`` is 2019-03-31, so ``--from 2019 --to 2019`` is all of 2019.
+    """
+    found = _BOUND.fullmatch(text.strip())
+    if not found:
+        raise PanelError(where, f"{text!r} is not a date", "use YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = (int(g) if g else None for g in found.groups())
+    try:
+        if day is not None:
+            return dt.date(year, month, day)
+        if month is not None:
+            return dt.date(year, month, calendar.monthrange(year, month)[1] if last else 1)
+        return dt.date(year, 12, 31) if last else dt.date(year, 1, 1)
+    except ValueError:
+        raise PanelError(where, f"{text!r} is not a date", "use YYYY, YYYY-MM or YYYY-MM-DD") from None

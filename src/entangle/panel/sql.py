@@ -40,6 +40,12 @@ def outcome_exprs(violence_types: list[str]) -> dict[str, str]:
         exprs[f"civilian_fatalities_{cat}"] = (
             f"SUM(CASE WHEN perpetrator_category = {code} THEN w * civilian_fatalities ELSE 0.0 END)"
         )
+    # civilian-harm events (under the study's definition, entangle.panel.civilians), by perpetrator
+    exprs["civilian_events"] = "SUM(w * civilian_event)"
+    for code, cat in enumerate(CATEGORIES):
+        exprs[f"civilian_events_{cat}"] = (
+            f"SUM(CASE WHEN perpetrator_category = {code} THEN w * civilian_event ELSE 0.0 END)"
+        )
     exprs["attacks_on_peacekeepers"] = "SUM(CASE WHEN target_peacekeepers THEN w ELSE 0.0 END)"
     return exprs
 

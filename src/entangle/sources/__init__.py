@@ -42,6 +42,10 @@ EVENT_COLUMNS: dict[str, str] = {
     "actor1_rule": "INTEGER",  # actor_map rule that mapped actor1 (NULL: no rule matched)
     "actor2_rule": "INTEGER",
     "line": "BIGINT",  # line of the record in its file
+    # Civilian targeting in the narrow sense (the panel's default civilian-harm definition): ACLED
+    # "Violence against civilians" or, in the current schema, civilian_targeting; UCDP one-sided
+    # violence (type 3). ``target_civilians`` is the wider "any civilian victim" coding.
+    "civilian_targeting": "BOOLEAN",
 }
 
 SITE_COLUMNS: dict[str, str] = {

@@ -6,6 +6,8 @@ Civilian targeting (docs/sources.md): an event targets civilians when its ``even
 "Violence against civilians", or its ``civilian_targeting`` is "Civilian targeting" (current schema),
 or, in the older schema that lacks that column, when civilians are actor 2 (``inter2`` = 7) of an
 "Explosions/Remote violence" or "Riots" event. Its civilian fatalities are then its fatalities.
+``civilian_targeting`` is the narrower coding without the older schema's actor-2 rule (the panel's
+default civilian-harm definition, ``[study.outcomes] civilian = "targeting"``).
 """
 
 from __future__ import annotations
@@ -131,6 +133,15 @@ def _target_civilians(raw: RawTable, schema: str) -> str:
     return f"({vac})"
 
 
+def _civilian_targeting(raw: RawTable) -> str:
+    """Targeting in the narrow sense: violence against civilians, or the current schema's flag
+    (not the older schema's explosions and riots with civilians as actor 2)."""
+    vac = "event_type = 'Violence against civilians'"
+    if "civilian_targeting" in raw.table.column_names:
+        return f"({vac} OR coalesce(civilian_targeting = 'Civilian targeting', false))"
+    return f"({vac})"
+
+
 def _violence_type(raw: RawTable) -> str:
     if "disorder_type" in raw.table.column_names:
         return snake("disorder_type")
@@ -168,6 +179,7 @@ def events_from_raw(raw: RawTable, malformed: list[tuple[int, str]]) -> LoadResu
         "fatalities": "fatalities",
         "deaths": parse_number("fatalities", "INTEGER"),
         "target_civilians": _target_civilians(raw, schema),
+        "civilian_targeting": _civilian_targeting(raw),
     }
     checks = [
         Check("event_id_cnty", "source_id IS NULL OR source_id = ''", "'missing event id'"),
@@ -204,6 +216,7 @@ def events_from_raw(raw: RawTable, malformed: list[tuple[int, str]]) -> LoadResu
         "fatalities_low": "CAST(NULL AS INTEGER)",
         "fatalities_high": "CAST(NULL AS INTEGER)",
         "civilian_fatalities": "CASE WHEN target_civilians THEN deaths ELSE 0 END",
+        "civilian_targeting": "civilian_targeting",
         "sub_event_type": "sub_event_type",
         "actor1_id": "CAST(NULL AS VARCHAR)",
         "actor2_id": "CAST(NULL AS VARCHAR)",

@@ -197,6 +197,7 @@ def read_csv(path: str | Path, mapping: Mapping[str, str] | list[str], encoding:
         "fatalities_low": "n_low",
         "fatalities_high": "n_high",
         "civilian_fatalities": "n_civ",
+        "civilian_targeting": "tc",
         "sub_event_type": "sub_event_type",
         "actor1_id": "CAST(NULL AS VARCHAR)",
         "actor2_id": "CAST(NULL AS VARCHAR)",

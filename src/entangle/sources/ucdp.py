@@ -198,6 +198,7 @@ def events_from_raw(raw: RawTable, malformed: list[tuple[int, str]], version: st
         "fatalities_low": "n_low",
         "fatalities_high": "n_high",
         "civilian_fatalities": "n_civ",
+        "civilian_targeting": f"tv = {ONE_SIDED}",
         "sub_event_type": "CAST(NULL AS VARCHAR)",
         "actor1_id": "side_a_id",
         "actor2_id": "side_b_id",
