@@ -428,6 +428,31 @@ def test_accounting_and_rules_in_words():
     ]
     rules = assemble.panel_rules(meta)
     assert rules[0]["rule"] == "Admin exposure rule" and "boundary" in rules[0]["text"]
+    meta = {
+        "deployments": {"rule": "carry_forward", "max_gap_months": 12},
+        "civilian": "any_civilian_victim",
+        "exclude_site_types": ["hq"],
+        "onsets": {
+            "coverage_start": {"geopko": "2014-03-01"},
+            "left_censored": {"copresence_50km": ["a", "b"]},
+        },
+    }
+    words = {r["rule"]: r["text"] for r in assemble.panel_rules(meta)}
+    assert words["Deployment time rule"].startswith("'carry_forward': a deployment map's row holds")
+    assert words["Deployment time rule"].endswith("at most 12 months")
+    assert words["Civilian fatalities"].startswith("'any_civilian_victim': every event")
+    assert words["Excluded site types"] == "hq"
+    assert words["Treatment onsets"].startswith("geopko deployment data start 2014-03-01")
+    assert "copresence_50km in 2 unit(s)" in words["Treatment onsets"]
+
+
+def test_civilian_definition_follows_the_rule():
+    from entangle.report.labels import definition
+
+    assert "Civilians killed in battles between armed groups are not counted" in definition(
+        "civilian_fatalities", civilian="targeting"
+    )
+    assert "in any type of violence" in definition("civilian_fatalities", civilian="any_civilian_victim")
 
 
 def test_units_outline_dissolves_the_cells():

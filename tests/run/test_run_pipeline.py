@@ -23,7 +23,14 @@ def test_bundled_study_offline_without_events(cli, offline):
     code, _, stderr = cli("run", "--out", out)
     assert code == 0, stderr
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["estimates.json", "network.graphml", "panel.parquet", "provenance.json", "report.html"]
+    assert names == [
+        "brief.html",
+        "estimates.json",
+        "network.graphml",
+        "panel.parquet",
+        "provenance.json",
+        "report.html",
+    ]
     assert json.loads((out / "estimates.json").read_text()) == []
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "No event data was available" in html

@@ -706,8 +706,7 @@ EXPOSURE_FROM_WORDS = {
     "centroid": "great-circle distance from the unit's centre",
 }
 RULE_KEYS = (
-    ("deployment", "Deployment time rule"),
-    ("deployment_rule", "Deployment time rule"),
+    ("deployments", "Deployment time rule"),
     ("exposure_from", "Admin exposure rule"),
     ("civilian", "Civilian fatalities"),
     ("civilian_definition", "Civilian fatalities"),
@@ -716,10 +715,31 @@ RULE_KEYS = (
     ("onsets", "Treatment onsets"),
 )
 CIVILIAN_WORDS = {
-    "targeting": "deaths in events whose source codes civilians as the target (ACLED 'Violence against "
-    "civilians', UCDP one-sided violence, or civilian deaths the source reports)",
-    "any_civilian_victim": "every civilian death the source reports, whatever the event type",
+    "targeting": "only events that target civilians count (ACLED 'Violence against civilians' or its "
+    "civilian-targeting flag; UCDP one-sided violence)",
+    "any_civilian_victim": "every event the source codes with civilian victims or civilian deaths counts",
 }
+DEPLOYMENT_WORDS = {
+    "carry_forward": "a deployment map's row holds from its month until the month before the next map of "
+    "the same series, at most {gap} months",
+    "map_month": "a deployment map's row covers its own calendar month only",
+    "interpolate": "presence as under carry_forward (at most {gap} months); troops linear by month between "
+    "two consecutive maps of the same location",
+}
+
+
+def _onset_words(value: dict) -> str:
+    starts = value.get("coverage_start") or {}
+    censored = value.get("left_censored") or {}
+    parts = [f"{source} deployment data start {day}" for source, day in sorted(starts.items())]
+    counts = [f"{column} in {len(units)} unit(s)" for column, units in sorted(censored.items()) if units]
+    text = "; ".join(parts) or "no coverage start recorded"
+    if counts:
+        text += (
+            ". A unit already exposed when the data begin has no observed onset (left-censored) and is left "
+            "out of onset designs: " + ", ".join(counts)
+        )
+    return text + "."
 
 
 def panel_rules(meta: dict) -> list[dict]:
@@ -732,6 +752,11 @@ def panel_rules(meta: dict) -> list[dict]:
         value = meta[key]
         if key == "exposure_from":
             text = EXPOSURE_FROM_WORDS.get(value, _rule_text(value))
+        elif key == "deployments" and isinstance(value, dict):
+            words = DEPLOYMENT_WORDS.get(value.get("rule"), "{gap}")
+            text = f"'{value.get('rule')}': " + words.format(gap=value.get("max_gap_months", "?"))
+        elif key == "onsets" and isinstance(value, dict):
+            text = _onset_words(value)
         elif key.startswith("civilian") and isinstance(value, str):
             text = f"'{value}': {CIVILIAN_WORDS.get(value, value)}"
         else:

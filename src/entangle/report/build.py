@@ -395,7 +395,7 @@ def _citations(data: ReportData) -> list[dict]:
     return out
 
 
-def definitions(data: ReportData, meta_from: str = "") -> list[dict]:
+def definitions(data: ReportData, meta_from: str = "", civilian: str = "targeting") -> list[dict]:
     """Every outcome and exposure the report shows, defined in words (the definitions box)."""
     columns = ["civilian_fatalities"] if data.has_events() else []
     columns += [r[k] for r in data.estimates if not r.get("grid") for k in ("outcome", "treatment")]
@@ -409,7 +409,8 @@ def definitions(data: ReportData, meta_from: str = "") -> list[dict]:
         if column in seen:
             continue
         seen.add(column)
-        out.append({"column": column, "label": column_label(column), "text": definition(column, meta_from)})
+        text = definition(column, meta_from, civilian)
+        out.append({"column": column, "label": column_label(column), "text": text})
     return out
 
 
@@ -430,15 +431,19 @@ def _summary(data: ReportData, models: list[dict]) -> list[tuple[str, str]]:
     return [(describe_result(r, period), result_code(r)) for r in models if main_term(r) is not None][:6]
 
 
+def _rule_value(data: ReportData, key: str) -> str:
+    return next((r.get("key_value", "") for r in data.rules if r.get("key") == key), "")
+
+
 def _shared_context(data: ReportData) -> dict:
     assets = resources.files("entangle.report") / "templates"
-    exposure_from = next((r.get("key_value", "") for r in data.rules if r.get("key") == "exposure_from"), "")
+    exposure_from = _rule_value(data, "exposure_from")
     return {
         "d": data,
         "version": data.versions.get("entangle", __version__),
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "caveats": caveats(data),
-        "definitions": definitions(data, exposure_from),
+        "definitions": definitions(data, exposure_from, _rule_value(data, "civilian") or "targeting"),
         "column_label": column_label,
         "unit_words": unit_words,
         "num": _num,

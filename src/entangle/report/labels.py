@@ -84,6 +84,13 @@ _RULES = (
     ),
     (re.compile(r"dist_km_(\w+)"), lambda k: f"Distance to the nearest {_kind(k)} site (km)"),
     (
+        re.compile(r"civilian_events_(\w+)"),
+        lambda c, m: (
+            "civilian-harm events (as for civilian fatalities) whose perpetrator is one of the "
+            f"{CATEGORY_WORDS.get(c, c.replace('_', ' '))}."
+        ),
+    ),
+    (
         re.compile(r"civilian_fatalities_(\w+)"),
         lambda c: f"Civilian fatalities by {CATEGORY_WORDS.get(c, c.replace('_', ' '))}",
     ),
@@ -167,6 +174,13 @@ _DEFINITIONS = (
         lambda k, m: f"great-circle km from the unit to the nearest active {_kind(k)} site.",
     ),
     (
+        re.compile(r"civilian_events_(\w+)"),
+        lambda c, m: (
+            "civilian-harm events (as for civilian fatalities) whose perpetrator is one of the "
+            f"{CATEGORY_WORDS.get(c, c.replace('_', ' '))}."
+        ),
+    ),
+    (
         re.compile(r"civilian_fatalities_(\w+)"),
         lambda c, m: (
             f"civilian fatalities (as defined above) in events whose perpetrator (actor 1, mapped by the "
@@ -174,22 +188,32 @@ _DEFINITIONS = (
         ),
     ),
 )
-CIVILIAN_DEFINITION = (
-    "deaths of civilians recorded by the event source, per unit and period. ACLED: the fatalities of events "
-    "that target civilians (event type 'Violence against civilians' or ACLED's civilian-targeting flag); "
-    "ACLED does not split fatalities by victim. UCDP: the civilian deaths (deaths_civilians) of every event. "
-    "Events the imprecision rule drops are not counted."
-)
+# [study.outcomes] civilian (entangle.panel.civilians): what counts as civilian harm.
+CIVILIAN_DEFINITIONS = {
+    "targeting": "deaths of civilians in events that target civilians, per unit and period: ACLED events of "
+    "type 'Violence against civilians' or with ACLED's civilian-targeting flag (ACLED does not split "
+    "fatalities by victim, so all their fatalities count), and UCDP one-sided violence (its civilian "
+    "deaths). Civilians killed in battles between armed groups are not counted. Events the imprecision "
+    "rule drops are not counted either.",
+    "any_civilian_victim": "deaths of civilians in every event the source codes with civilian victims, "
+    "per unit and period: ACLED events targeting civilians (in the older schema also explosions and "
+    "riots with civilians as actor 2), and UCDP civilian deaths (deaths_civilians) in any type of "
+    "violence. Events the imprecision rule drops are not counted.",
+}
 PLAIN_DEFINITIONS = {
-    "civilian_fatalities": CIVILIAN_DEFINITION,
     "events": "number of events the source recorded in the unit and period.",
     "fatalities": "all deaths the source recorded (best estimate), combatants and civilians.",
     "attacks_on_peacekeepers": "events in which peacekeepers were attacked.",
 }
 
 
-def definition(column: str, measured_from: str = "") -> str:
-    """What a panel column means, in one or two sentences (for the report's definitions box)."""
+def definition(column: str, measured_from: str = "", civilian: str = "targeting") -> str:
+    """What a panel column means, in one or two sentences (for the report's definitions box);
+    ``civilian`` is the study's definition of civilian harm (the panel metadata's ``civilian``)."""
+    if column == "civilian_fatalities":
+        return CIVILIAN_DEFINITIONS.get(civilian, CIVILIAN_DEFINITIONS["targeting"])
+    if column == "civilian_events":
+        return "number of civilian-harm events (as civilian fatalities are defined) in the unit and period."
     if column.startswith("splag_"):
         return f"same-period mean over neighbouring units of {_lower(column_label(column[6:]))}."
     if column in PLAIN_DEFINITIONS:

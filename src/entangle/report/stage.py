@@ -85,10 +85,13 @@ def civilian_events(study, registry, events, extent: list[str]) -> list[dict]:
     from entangle.geo.assign import assign_events
     from entangle.geo.outlines import outline
     from entangle.geo.units import make_units, parse_unit
+    from entangle.panel.civilians import apply_civilian_definition
     from entangle.panel.periods import period_starts
 
     if events is None or events.num_rows == 0 or "civilian_fatalities" not in events.column_names:
         return []
+    # the panel's own definition of civilian harm, so the events named add up to its counts
+    events = apply_civilian_definition(events, study.outcomes.civilian)
     harm = events.filter(pc.greater(pc.fill_null(events["civilian_fatalities"], 0), 0))
     if harm.num_rows == 0:
         return []
