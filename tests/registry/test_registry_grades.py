@@ -250,3 +250,12 @@ def test_every_mali_source_is_graded_and_no_fact_rests_on_aggregators(cli):
     assert {row["value"] for row in best} == {"press"}
     press_only = sum(max(RANK[s["grade"]] for s in fact["sources"]) == 1 for fact in facts)
     assert len(best) == press_only
+
+
+def test_report_records_carry_the_grade_of_every_source():
+    from entangle.report.assemble import registry_records
+
+    records = registry_records(load_registry(TINY))
+    grades = [s["grade"] for rows in records.values() for row in rows for s in row["sources"]]
+    assert len(grades) == 20  # every source of the fixture: 7 + 2 + 8 + 3 facts, one source each
+    assert set(grades) == {"primary", "research"}

@@ -136,13 +136,16 @@ def test_hrddp_and_human_rights_provisions_where_the_sources_state_them(show):
 
 
 def test_g5_sahel_interim_headquarters_is_badalabougou(show):
+    # Sévaré (destroyed 29 June 2018) -> Badalabougou, Bamako (from September 2018) -> Sénou (3 June 2020).
     (site,) = [s for s in show("2019-06-01")["sites"] if s["intervention"] == "g5s_jf"]
-    assert (site["id"], site["name"]) == (
-        "g5s_jf_bamako_interim",
-        "Badalabougou, Bamako (interim headquarters)",
-    )
+    assert (site["id"], site["name"]) == ("g5s_jf_bamako_interim", "Bamako (interim headquarters)")
     (site,) = [s for s in show("2020-06-03")["sites"] if s["intervention"] == "g5s_jf"]
     assert site["id"] == "g5s_jf_senou_hq"
+    from entangle.registry import load_registry
+
+    (interim,) = [s for s in load_registry().sites if s.id == "g5s_jf_bamako_interim"]
+    assert "Badalabougou" in interim.aliases
+    assert "in the Badalabougou district" in interim.note
 
 
 def test_wagner_statement_is_cited_from_the_french_ministry_not_a_tourist_office(show):
@@ -212,3 +215,10 @@ def test_the_docs_example_on_conditioned_support():
         "Council Decision (CFSP) 2018/716 g5s_jf False",
         "Council Decision (CFSP) 2017/50 fama False",
     ]
+
+
+def test_barkhane_minusma_coordination_is_documented_from_june_2015(show):
+    # Reuters via defenceWeb: additional Barkhane liaison officers announced on 22 June 2015.
+    assert "barkhane_minusma_coordination" not in tie_ids(show("2015-06-21"))
+    assert "barkhane_minusma_coordination" in tie_ids(show("2015-06-22"))
+    assert "barkhane_minusma_coordination" in tie_ids(show("2016-06-01"))
