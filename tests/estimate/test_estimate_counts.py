@@ -45,6 +45,11 @@ def test_poisson_equals_pyfixest_on_the_unseparated_rows_and_counts_separation()
     assert sep["units_dropped"] == 7 and sep["periods_dropped"] == 1
     assert result.n_obs == len(kept) and result.n_units == 150 - 7 and result.n_clusters == 143
     assert any("dropped for separation" in w for w in result.warnings)
+    assert not any("clusters (< 30)" in w for w in result.warnings)
+    few = frame.assign(y=frame["y"].where(frame["unit_id"] < 20, 0.0))
+    fragile = estimate(few, "twfe", "y", "d", family="poisson")
+    assert fragile.n_clusters == 20 - 7
+    assert "poisson: only 13 clusters (< 30) left after separation" in fragile.warnings[0]
     irr = result.extra["poisson"]["d"]
     assert irr["irr"] == pytest.approx(math.exp(est.estimate))
     assert irr["irr_ci_low"] == pytest.approx(math.exp(est.ci_low))

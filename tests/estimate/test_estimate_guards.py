@@ -78,6 +78,11 @@ def _inf_rows(frame: pd.DataFrame, column: str, rows: int, value: float = np.inf
             "supports cluster inference, not conley",
         ),
         (lambda f: f, ["--family", "probit"], "--family: unknown family 'probit'"),
+        (
+            lambda f: f.assign(**{Y: f[Y].abs().where(f["unit_id"] < f["unit_id"].min() + 5, 0.0)}),
+            ["--family", "poisson"],
+            f"--outcome {Y}: only 5 clusters keep a non-zero outcome after Poisson separation",
+        ),
         (lambda f: f, ["--controls", "log1p(control)"], "log1p() is undefined for 52 values below -1"),
     ],
 )

@@ -79,14 +79,12 @@ def user_formula(panel: Panel, terms: list[str], fixef: str) -> str:
 def _feols(panel: Panel, regressors: dict[str, np.ndarray], effects: dict[str, np.ndarray], vcov):
     import pyfixest as pf
 
-    frame = panel.frame()
     internal = {f"r{k}": term for k, term in enumerate(regressors)}
-    for name, term in internal.items():
-        frame[name] = regressors[term]
-    for name, codes in effects.items():
-        frame[name] = codes
+    # one frame built in one go (column inserts each cost a consolidation pass on big panels)
+    frame = panel.frame({name: regressors[term] for name, term in internal.items()} | effects)
     rhs = " + ".join([*internal, *(f"c{k}" for k in range(panel.x.shape[1]))])
-    fit = pf.feols(f"y ~ {rhs} | {' + '.join(effects)}", data=frame, vcov=vcov)
+    # the working frame is ours alone, so pyfixest need not copy it (twice, on 5M rows: ~0.2 s)
+    fit = pf.feols(f"y ~ {rhs} | {' + '.join(effects)}", data=frame, vcov=vcov, copy_data=False)
     dropped = [internal.get(v, v) for v in (fit._collin_vars or [])]
     if dropped:
         controls = {f"c{k}": c for k, c in enumerate(panel.controls)}
@@ -124,10 +122,19 @@ def linear_statistic(
 
 
 def fit_linear(
-    panel: Panel, build: Build, inference: str, options: dict[str, Any], progress: bool
+    panel: Panel,
+    build: Build,
+    inference: str,
+    options: dict[str, Any],
+    progress: bool,
+    observed: dict[str, np.ndarray] | None = None,
 ) -> DesignFit:
-    """Fit ``y ~ build(D) + controls | unit + period (+ fixef)`` with the chosen inference."""
-    regressors = build(panel.matrix(panel.d))
+    """Fit ``y ~ build(D) + controls | unit + period (+ fixef)`` with the chosen inference.
+
+    ``observed``: the regressors ``build`` gives for the panel's own treatment, when the design
+    has them at hand (twfe: the treatment column itself), which saves a units × periods round trip.
+    """
+    regressors = observed if observed is not None else build(panel.matrix(panel.d))
     for term, values in regressors.items():
         if np.ptp(values) == 0:
             raise EstimateError(

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from entangle.errors import EstimateError
-from entangle.estimate.data import Panel
+from entangle.estimate.data import FRAGILE_CLUSTERS, MIN_CLUSTERS, Panel
 from entangle.estimate.inference import cluster as crv
 from entangle.estimate.linear import DesignFit, user_formula
 
@@ -63,12 +63,21 @@ def fit_poisson(
         raise EstimateError(
             f"--outcome {panel.outcome}", "is zero in every row", "a Poisson model needs some positive counts"
         )
-    frame = panel.frame()
+    clusters = panel.n_clusters - _count(panel.cluster_code, separated)
+    if clusters < MIN_CLUSTERS:
+        raise EstimateError(
+            f"--outcome {panel.outcome}",
+            f"only {clusters} clusters keep a non-zero outcome after Poisson separation",
+            "clustered errors need many more; use --family linear or a broader outcome",
+        )
+    fragile = ""
+    if clusters < FRAGILE_CLUSTERS:
+        fragile = (
+            f"poisson: only {clusters} clusters (< {FRAGILE_CLUSTERS}) left after separation: clustered "
+            "standard errors are fragile"
+        )
     internal = {f"r{k}": term for k, term in enumerate(regressors)}
-    for name, term in internal.items():
-        frame[name] = regressors[term]
-    for name, codes in effects.items():
-        frame[name] = codes
+    frame = panel.frame({name: regressors[term] for name, term in internal.items()} | effects)
     frame = frame.loc[~separated].reset_index(drop=True)
     for name, term in internal.items():
         if np.ptp(frame[name].to_numpy()) == 0:
@@ -85,9 +94,17 @@ def fit_poisson(
             data=frame,
             vcov=crv.vcov_spec(panel),
             separation_check=["fe", "ir"],
+            copy_data=False,  # the working frame is ours alone
         )
     if fit._collin_vars:
-        raise EstimateError("model", "a regressor is collinear with the fixed effects", "change the controls")
+        names = internal | {f"c{k}": c for k, c in enumerate(panel.controls)}
+        dropped = ", ".join(names.get(v, v) for v in fit._collin_vars)
+        raise EstimateError(
+            "model",
+            f"{dropped} collinear with the fixed effects or other regressors among the rows left "
+            "after Poisson separation",
+            "drop it from --controls, or use --family linear",
+        )
     by_regressors = len(frame) - int(fit._N)
     dropped_obs = int(separated.sum()) + by_regressors
     separation = {
@@ -100,7 +117,7 @@ def fit_poisson(
         "reason": "fixed-effect groups with an all-zero outcome (their effect is -inf; no information on "
         "the coefficients), then pyfixest's ReLU check for separation by the regressors",
     }
-    warnings = []
+    warnings = [fragile] if fragile else []
     if dropped_obs:
         warnings.append(
             f"poisson: {dropped_obs} of {panel.n_obs} observations dropped for separation "

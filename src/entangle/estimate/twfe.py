@@ -25,4 +25,5 @@ def build(panel: Panel, options: dict[str, Any]) -> Build:
 
 
 def fit(panel: Panel, inference: str, options: dict[str, Any], progress: bool = False) -> DesignFit:
-    return fit_linear(panel, build(panel, options), inference, options, progress)
+    observed = {panel.treatment: panel.d}
+    return fit_linear(panel, build(panel, options), inference, options, progress, observed=observed)
