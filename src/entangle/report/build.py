@@ -200,12 +200,17 @@ def scale_words(result: dict) -> str:
     parts = []
     mean, pct = scale.get("outcome_mean"), scale.get("effect_pct_of_mean")
     if mean is not None and pct is not None:
-        parts.append(f"The effect is {_num(pct, 2)}% of the mean outcome ({_num(mean)} per unit and period)")
+        parts.append(f"The effect is {_pct(pct)} of the mean outcome ({_num(mean)} per unit and period)")
     mde, mde_pct = scale.get("mde"), scale.get("mde_pct_of_mean")
     if mde is not None:
-        share = f" ({_num(mde_pct, 2)}% of the mean)" if mde_pct is not None else ""
+        share = f" ({_pct(mde_pct)} of the mean)" if mde_pct is not None else ""
         parts.append(f"the smallest effect this design would detect (80% power) is {_num(mde)}{share}")
     return (" " + "; ".join(parts) + ".") if parts else ""
+
+
+def _pct(value: float) -> str:
+    """A percentage for a sentence: whole numbers from 10 %, two significant digits below."""
+    return f"{value:,.0f}%" if abs(value) >= 10 else f"{value:.2g}%"
 
 
 def inference_words(result: dict) -> str:
