@@ -506,3 +506,22 @@ def test_brief_is_self_contained_and_names_the_most_harmed_unit():
     assert "Peace Mission → CT Operation" not in html
     table = html.split("data-unittable", 1)[1]
     assert table.index('data-unit="150001"') < table.index('data-unit="150000"')
+
+
+def test_event_study_labels_counts_and_twfe_comparison():
+    from entangle.report import figures
+
+    result = sample_result("event-study")
+    result["extra"] = {
+        "estimator": "imputation",
+        "event_time": [
+            {"term": "e=-3", "label": "≤−3", "treated_units": 2, "observations": 9},
+            {"term": "e=3", "label": "≥3", "treated_units": 1, "observations": 4},
+        ],
+        "comparison": {"estimates": [{"term": "e=0", "estimate": 0.05, "ci_low": -0.1, "ci_high": 0.2}]},
+    }
+    drawn = figures.event_study(result)
+    assert ">≤−3<" in drawn and ">≥3<" in drawn  # binned end points labelled as estimated
+    assert "2 treated units, 9 observations" in drawn
+    assert "imputation (Borusyak, Jaravel &amp; Spiess); grey diamond: two-way fixed effects" in drawn
+    assert drawn.count('class="pt twfe"') == 1

@@ -792,64 +792,115 @@ def coefficients(rows: list[dict]) -> str:
     )
 
 
-def event_study(result: dict, width: int = 1000, height: int = 320) -> str:
-    """Leads and lags (terms ``e=k``) with intervals; the reference period sits at zero."""
+def _event_points(estimates: list[dict]) -> list[tuple[int, dict]]:
     pts = []
-    for est in result["estimates"]:
-        term = est["term"]
+    for est in estimates:
+        term = str(est.get("term", ""))
         if term.startswith("e="):
             try:
                 pts.append((int(term[2:]), est))
             except ValueError:
                 continue
-    pts.sort(key=lambda p: p[0])
+    return sorted(pts, key=lambda p: p[0])
+
+
+ESTIMATOR_WORDS = {
+    "imputation": "imputation (Borusyak, Jaravel & Spiess)",
+    "cs": "Callaway & Sant'Anna",
+    "twfe": "two-way fixed effects",
+}
+
+
+def event_study(result: dict, width: int = 1000, height: int = 360) -> str:
+    """Leads and lags (terms ``e=k``) with intervals, labelled as the estimator binned them
+    (``≤−4``, ``≥8``), with the treated units behind each event time; a TWFE comparison, when the
+    estimation gives one, is drawn beside each point as a grey diamond."""
+    pts = _event_points(result["estimates"])
     if not pts:
         return ""
-    lows = [e["ci_low"] for _, e in pts if e["ci_low"] is not None] + [0.0]
-    highs = [e["ci_high"] for _, e in pts if e["ci_high"] is not None] + [0.0]
+    extra = result.get("extra") or {}
+    counts = {row["term"]: row for row in extra.get("event_time") or [] if "term" in row}
+    comparison = extra.get("comparison") or {}
+    other = dict(_event_points(comparison.get("estimates") or []))
+    intervals = [e for _, e in pts] + list(other.values())
+    lows = [e["ci_low"] for e in intervals if e.get("ci_low") is not None] + [0.0]
+    highs = [e["ci_high"] for e in intervals if e.get("ci_high") is not None] + [0.0]
     lo, hi = min(lows), max(highs)
     pad = (hi - lo) * 0.1 or 1
-    x = linear(pts[0][0] - 0.5, pts[-1][0] + 0.5, 70, width - 20)
-    y = linear(lo - pad, hi + pad, height - 46, 24)
+    ks_all = [k for k, _ in pts] + list(other)
+    x = linear(min(ks_all) - 0.5, max(ks_all) + 0.5, 70, width - 20)
+    base = height - 74  # plot bottom; tick labels, unit counts and the axis title below
+    y = linear(lo - pad, hi + pad, base, 24)
     ks = {k for k, _ in pts}
     # The omitted period (the one before onset) is the reference every estimate is measured against.
-    reference = max((k for k in range(pts[0][0], pts[-1][0] + 1) if k < 0 and k not in ks), default=None)
+    reference = max((k for k in range(min(ks_all), max(ks_all) + 1) if k < 0 and k not in ks), default=None)
+    estimator = ESTIMATOR_WORDS.get(extra.get("estimator"), extra.get("estimator") or "")
+    key = f"blue: {estimator}" if estimator else "blue: estimate"
+    if other:
+        key += "; grey diamond: two-way fixed effects for comparison"
     parts = [
         f'<text x="{fmt((70 + width - 20) / 2)}" y="{height - 4}" class="tick" text-anchor="middle">'
         "periods since onset of the treatment (hollow grey: the reference period, 0 by construction)</text>",
         f'<text x="70" y="14" class="head">{esc(column_label(result["outcome"]))} around the onset of: '
         f"{esc(column_label(result['treatment']).lower())}"
         f"{title(result['outcome'] + ' ~ ' + result['treatment'])}</text>",
+        f'<text x="{width - 20}" y="14" class="tick" text-anchor="end">{esc(key)}</text>',
         f'<line x1="70" x2="{width - 20}" y1="{fmt(y(0))}" y2="{fmt(y(0))}" class="zero"/>',
-        f'<line x1="{fmt(x(-0.5))}" x2="{fmt(x(-0.5))}" y1="24" y2="{height - 46}" class="grid"/>',
+        f'<line x1="{fmt(x(-0.5))}" x2="{fmt(x(-0.5))}" y1="24" y2="{base}" class="grid"/>',
     ]
+    if counts:
+        parts.append(f'<text x="64" y="{base + 34}" class="tick" text-anchor="end">treated units</text>')
     if reference is not None:
         parts.append(
             f'<circle cx="{fmt(x(reference))}" cy="{fmt(y(0))}" r="4" class="ref">'
             f"{title(f'e={reference}: reference period')}</circle>"
-            f'<text x="{fmt(x(reference))}" y="{height - 28}" class="tick" text-anchor="middle">'
+            f'<text x="{fmt(x(reference))}" y="{base + 18}" class="tick" text-anchor="middle">'
             f"{reference}</text>"
         )
     for t in nice_ticks(lo - pad, hi + pad, 5):
         parts.append(f'<text x="64" y="{fmt(y(t) + 4)}" class="tick" text-anchor="end">{t:g}</text>')
     parts.append(
-        f'<text x="12" y="{fmt((24 + height - 46) / 2)}" class="tick" text-anchor="middle" '
-        f'transform="rotate(-90 12 {fmt((24 + height - 46) / 2)})">'
+        f'<text x="12" y="{fmt((24 + base) / 2)}" class="tick" text-anchor="middle" '
+        f'transform="rotate(-90 12 {fmt((24 + base) / 2)})">'
         f"{esc(column_label(result['outcome']).lower())} per unit, vs. the reference period</text>"
     )
     for k, est in pts:
         px = x(k)
-        parts.append(f'<text x="{fmt(px)}" y="{height - 28}" class="tick" text-anchor="middle">{k}</text>')
+        row = counts.get(est["term"], {})
+        label = row.get("label") or str(k)
+        parts.append(
+            f'<text x="{fmt(px)}" y="{base + 18}" class="tick" text-anchor="middle">{esc(label)}</text>'
+        )
+        if row.get("treated_units") is not None:
+            observations = f"{row.get('observations', 0):,} observations"
+            parts.append(
+                f'<text x="{fmt(px)}" y="{base + 34}" class="tick" text-anchor="middle">'
+                f"{row['treated_units']:,}{title(observations)}</text>"
+            )
         if est["ci_low"] is not None:
             parts.append(
                 f'<line x1="{fmt(px)}" x2="{fmt(px)}" y1="{fmt(y(est["ci_low"]))}" '
                 f'y2="{fmt(y(est["ci_high"]))}" class="ci"/>'
             )
-        tip = f"e={k}: {est['estimate']:.4g}" + (
+        tip = f"e={label}: {est['estimate']:.4g}" + (
             f" (95% CI {est['ci_low']:.4g} to {est['ci_high']:.4g})" if est["ci_low"] is not None else ""
         )
+        if row.get("treated_units") is not None:
+            tip += f"; {row['treated_units']:,} treated units, {row.get('observations', 0):,} observations"
         parts.append(
             f'<circle cx="{fmt(px)}" cy="{fmt(y(est["estimate"]))}" r="4" class="pt">{title(tip)}</circle>'
+        )
+    for k, est in other.items():
+        px, py = x(k) + 9, y(est["estimate"])
+        if est.get("ci_low") is not None:
+            parts.append(
+                f'<line x1="{fmt(px)}" x2="{fmt(px)}" y1="{fmt(y(est["ci_low"]))}" '
+                f'y2="{fmt(y(est["ci_high"]))}" class="ci twfe"/>'
+            )
+        tip = f"two-way fixed effects, {est.get('label') or est['term']}: {est['estimate']:.4g}"
+        parts.append(
+            f'<path d="M{fmt(px)},{fmt(py - 5)} L{fmt(px + 5)},{fmt(py)} L{fmt(px)},{fmt(py + 5)} '
+            f'L{fmt(px - 5)},{fmt(py)}Z" class="pt twfe">{title(tip)}</path>'
         )
     return svg(width, height, "".join(parts), "Event-study estimates")
 
