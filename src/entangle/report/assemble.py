@@ -635,9 +635,9 @@ def units_outline(units: list[dict]) -> list:
     return geometry_rings(merged.buffer(0.005).buffer(-0.005).simplify(0.01))
 
 
-def place_labels(registry_sites, limit: int = 10, min_gap_deg: float = 1.8) -> list[dict]:
+def place_labels(registry_sites, limit: int = 14, min_gap_deg: float = 0.8) -> list[dict]:
     """Main towns to label on maps: registry site places, most sites first, none too close to a
-    label already chosen."""
+    label already chosen (each map then drops the labels that would overlap at its size)."""
     places: dict[tuple[float, float], list[str]] = defaultdict(list)
     where: dict[tuple[float, float], tuple[float, float]] = {}
     for site in registry_sites:

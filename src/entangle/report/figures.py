@@ -44,6 +44,7 @@ PROVISION_ROWS = (
     ("protection_of_civilians", "Protection of civilians"),
     ("counterterrorism", "Counterterrorism"),
     ("support_to_partner", "Support to partner forces"),
+    ("hrddp", "HRDDP (human rights due diligence)"),
 )
 
 
@@ -537,13 +538,23 @@ def site_radius(troops: int | None) -> float:
     return min(3 + (math.sqrt(troops) / 8 if troops else 0), 14)
 
 
+PLACE_FONT = 18  # svg.map .place in report.css
+
+
 def place_layer(proj: Projection, places: list[dict]) -> str:
-    """Town labels (from the registry's sites): static text with a white halo, so they print."""
-    parts = []
+    """Town labels (from the registry's sites): static text with a white halo, so they print. A
+    label that would overlap one already placed (in this map's pixels) is left out."""
+    parts, boxes = [], []
     for place in places:
         px, py = proj(place["lon"], place["lat"])
+        width = 0.7 * PLACE_FONT * len(place["name"])  # bold text with a halo
         # labels read to the right of their town unless that would run off the map
-        anchor = "end" if px + 6 + 0.62 * 18 * len(place["name"]) > proj.width else "start"
+        anchor = "end" if px + 6 + width > proj.width else "start"
+        x0 = px - 6 - width if anchor == "end" else px + 6
+        box = (x0 - 2, py - 4 - PLACE_FONT, x0 + width + 2, py)
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes):
+            continue
+        boxes.append(box)
         dx = -6 if anchor == "end" else 6
         parts.append(
             f'<circle cx="{fmt(px)}" cy="{fmt(py)}" r="2.5" class="town"/>'
