@@ -146,6 +146,8 @@ def test_report_has_every_section_and_no_external_reference():
     # self-contained: no URL that a browser would fetch, no external script or stylesheet
     assert not re.search(r'(src|href)="(https?:)?//', html)
     assert "<link" not in html and "@import" not in html
+    assert "docs/" not in html  # an offline file cannot follow a link into the repository
+    assert "id column" not in html  # plain words for the unit of analysis
     assert html.count("<svg") >= 8  # timeline, 2 networks, metrics, sites map, 3 layer maps, estimates
     # every mandate and tie appears with its document in the timeline hover text
     assert "S/RES/0001 (2013)" in html and "S/RES/0002 (2014)" in html
