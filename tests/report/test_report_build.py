@@ -64,6 +64,10 @@ def make_data(**overrides) -> ReportData:
         "harm_events": assemble.harm_event_tips(events),
         "bivariate": assemble.bivariate_choice(panel, [25.0, 50.0]),
         "places": [{"name": "Base Town", "lat": 14.3, "lon": -3.7}],
+        # a long column name in running text must wrap on a phone, not widen the page
+        "rules": assemble.panel_rules(
+            {"onsets": {"left_censored": {"copresence_peacekeeping__counterterrorism_50km": ["150000"]}}}
+        ),
         "layers": assemble.map_layers(panel, [25.0, 50.0]),
         "estimates": [sample_result(), sample_result("event-study")],
         "panel": assemble.panel_summary(panel),
