@@ -182,7 +182,7 @@ def test_no_events_report_says_so():
     )
     html = build_html(data)
     assert "No event data was available" in html
-    assert "No event data: civilian fatalities cannot be shown." in html
+    assert "No event data: there is no series of civilian fatalities" in html
     assert "there was no event data to estimate on" in html
     # the parts that need no events are still there
     assert "S/RES/0001 (2013)" in html and "Base A" in html
