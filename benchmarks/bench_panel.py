@@ -100,7 +100,10 @@ checksum = float(n_fat.sum())
 del n_ev, n_fat, dist, flat
 
 # --- entangle: the full panel (all columns), consumed in memory, then streamed to Parquet --------
-spec = PanelSpec(start=start, end=end, radii_km=(25.0, 50.0))
+# the whole regime complex: three kind pairs and three interventions by name (neighbour columns are on)
+pairs = (("peacekeeping", "counterterrorism"), ("peacekeeping", "private_military"),
+         ("peacekeeping", "state_forces"))
+spec = PanelSpec(start=start, end=end, radii_km=(25.0, 50.0), pairs=pairs, interventions=("i0", "i1", "i2"))
 t0 = time.perf_counter()
 meta, batches = iter_panel(events, sites, registry, spec, units=units)
 total = 0.0

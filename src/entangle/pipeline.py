@@ -376,7 +376,10 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
             "study_hash": study_hash,
             "registry_sha256": registry_hash,
             "synthetic": json.loads((rep_dir / "labels.json").read_text())["synthetic"],
-            "panel": {"outcomes": "included" if has_events else NO_EVENTS_NOTE},
+            "panel": {
+                "outcomes": "included" if has_events else NO_EVENTS_NOTE,
+                "rules": _panel_rules(panel_dir),
+            },
         },
     )
     prune_cache(cache)
@@ -576,3 +579,22 @@ def _report_stage(study, registry, reg_dir, src_dir, panel_dir, est_dir, notices
 
     data = report_data(study, registry, reg_dir, src_dir, panel_dir, est_dir, notices)
     return write_outputs(data, folder)
+
+
+def _panel_meta(panel) -> dict:
+    """The panel's metadata (``panel``: a table or a schema)."""
+    schema = getattr(panel, "schema", panel)
+    if schema is None or not schema.metadata or b"entangle" not in schema.metadata:
+        return {}
+    return json.loads(schema.metadata[b"entangle"])
+
+
+def _panel_rules(panel_dir: Path | None) -> dict:
+    """The rules that changed the panel's numbers (provenance.json ``panel.rules``)."""
+    import pyarrow.parquet as pq
+
+    from entangle.panel.rules import panel_rules
+
+    if panel_dir is None or not (panel_dir / "panel.parquet").exists():
+        return {}
+    return panel_rules(_panel_meta(pq.read_schema(panel_dir / "panel.parquet")))

@@ -65,6 +65,9 @@ class Exposure(_Model):
     interventions: list[str] = Field(
         default_factory=list, description='named interventions with their own columns, e.g. ["minusma"]'
     )
+    exposure_from: Literal["boundary", "centroid", "area_share"] | None = Field(
+        default=None, description="admin units: boundary (default), centroid or area_share"
+    )
     pairs: list[tuple[InterventionKind, InterventionKind]] = Field(
         default_factory=list,
         description='kind pairs with a co-presence column, e.g. [["peacekeeping", "private_military"]]',

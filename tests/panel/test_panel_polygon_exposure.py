@@ -51,7 +51,7 @@ def test_site_inside_far_from_centroid_and_site_outside_an_edge(helpers, tmp_pat
         start=D(2013, 1, 1), end=D(2013, 1, 31), unit=f"admin:{path}:code", radii_km=(25.0, 50.0)
     )
     table = build_panel(helpers.events([]), registry_sites(reg), reg, spec)
-    assert json.loads(table.schema.metadata[b"entangle"])["exposure_from"] == "polygon"
+    assert json.loads(table.schema.metadata[b"entangle"])["exposure_from"] == "boundary"
     df = table.to_pandas().set_index("unit_id")
     big, small = df.loc["BIG"], df.loc["SMALL"]
     # the centroid is far from the site (the old rule saw nothing within 50 km) ...

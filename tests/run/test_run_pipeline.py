@@ -58,7 +58,11 @@ def test_bundled_study_offline_without_events(cli, offline):
     provenance = json.loads((out / "provenance.json").read_text())
     assert provenance["sources"] == [] and provenance["study"].startswith("Mali 2012-2023")
     assert len(provenance["study_hash"]) == 64 and provenance["synthetic"] is False
-    assert provenance["panel"] == {"outcomes": "no event data: outcomes omitted"}
+    assert provenance["panel"]["outcomes"] == "no event data: outcomes omitted"
+    rules = provenance["panel"]["rules"]
+    assert rules["deployments"] == {"rule": "carry_forward", "max_gap_months": 12}
+    assert rules["civilian"] == "targeting" and rules["exposure_from"] == "centroid"
+    assert rules["pairs"][1] == ["peacekeeping", "private_military"]
 
 
 def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

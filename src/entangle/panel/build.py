@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from entangle import __version__
 from entangle.atomic import atomic_path
 from entangle.errors import PanelError
+from entangle.geo.area_sample import area_samples, unit_means
 from entangle.geo.assign import ImprecisionRule, SpreadLayer, assign_events
 from entangle.geo.outlines import outline
 from entangle.geo.polygon_distance import polygon_point_km
@@ -68,6 +69,8 @@ class PanelSpec:
     interventions: tuple[str, ...] = ()
     pairs: tuple[tuple[str, str], ...] = ()
     civilian: str = "targeting"  # what counts as civilian harm (entangle.panel.civilians)
+    # boundary | centroid | area_share; None: boundary for admin units, centroid otherwise
+    exposure_from: str | None = None
 
     @classmethod
     def from_study(cls, study) -> PanelSpec:
@@ -88,6 +91,7 @@ class PanelSpec:
             interventions=tuple(study.exposure.interventions),
             pairs=tuple(tuple(p) for p in study.exposure.pairs),
             civilian=study.outcomes.civilian,
+            exposure_from=study.exposure.exposure_from,
         )
 
     def validate(self) -> None:
@@ -406,13 +410,28 @@ def _lag_operator(units: Units):
     return sparse.csc_matrix((weights, (pairs[:, 0], pairs[:, 1])), shape=(len(units), len(units)))
 
 
-def _exposure_from(units: Units) -> str:
-    """Where exposure is measured from: the polygon for admin units, the centroid for grid cells.
+EXPOSURE_FROM = ("boundary", "centroid", "area_share")
+
+
+def _exposure_from(units: Units, chosen: str | None) -> str:
+    """Where exposure is measured from: ``chosen``, else the boundary for admin units and the
+    centroid for grid cells and hexagons.
 
     A ~55 km PRIO-GRID cell or an H3 hexagon is well summarised by its centre; a large admin unit is
-    not (a cercle holding a camp would show no presence if its centroid lies far from the camp).
+    not (a cercle holding a camp would show no presence if its centroid lies far from the camp), but
+    the boundary rule makes a giant cercle exposed wherever any corner of it is near a site:
+    ``area_share`` measures the share of its area within r km instead.
     """
-    return "polygon" if units.kind == "admin" and units.geometries is not None else "centroid"
+    polygons = units.kind == "admin" and units.geometries is not None
+    if chosen is None:
+        return "boundary" if polygons else "centroid"
+    if chosen not in EXPOSURE_FROM:
+        raise PanelError("exposure_from", f"unknown rule {chosen!r}", f"use {', '.join(EXPOSURE_FROM)}")
+    if chosen != "centroid" and not polygons:
+        raise PanelError(
+            "exposure_from", f"{chosen!r} needs admin polygons", f"{units.kind} units use 'centroid'"
+        )
+    return chosen
 
 
 def _exposure_spec(prep: _Prepared) -> ExposureSpec:
@@ -426,21 +445,26 @@ def _exposure_spec(prep: _Prepared) -> ExposureSpec:
 
 
 def _exposures(prep: _Prepared) -> Iterator[dict[str, np.ndarray]]:
+    units, rule = prep.units, _exposure_from(prep.units, prep.spec.exposure_from)
     site_km = None
-    if _exposure_from(prep.units) == "polygon":
-        site_km = polygon_point_km(prep.units.geometries, prep.sites.lat, prep.sites.lon)
-    units = prep.units
-    return exposure_stream(
-        units.lat,
-        units.lon,
-        prep.sites,
-        prep.ties,
-        prep.starts,
-        prep.ends,
-        list(prep.radii),
-        site_km,
-        _exposure_spec(prep),
-    )
+    if rule == "boundary" or rule == "area_share":
+        site_km = polygon_point_km(units.geometries, prep.sites.lat, prep.sites.lon)
+    args = (prep.sites, prep.ties, prep.starts, prep.ends, list(prep.radii))
+    by_unit = exposure_stream(units.lat, units.lon, *args, site_km, _exposure_spec(prep))
+    if rule != "area_share":
+        return by_unit
+    lat, lon, owner = area_samples(units.geometries)
+    spec = dataclasses.replace(_exposure_spec(prep), neighbours=None, site_unit=None)
+    by_point = exposure_stream(lat, lon, *args, None, spec)
+    return _area_means(by_unit, by_point, owner, len(units))
+
+
+def _area_means(by_unit, by_point, owner: np.ndarray, n_units: int) -> Iterator[dict[str, np.ndarray]]:
+    """Each unit's exposures as the mean over its area's sample points (neighbour columns: by unit)."""
+    for unit_cols, point_cols in zip(by_unit, by_point, strict=True):
+        out = {name: unit_means(values, owner, n_units) for name, values in point_cols.items()}
+        out.update({name: v for name, v in unit_cols.items() if name.startswith("nb_")})
+        yield {name: out[name] for name in unit_cols}
 
 
 def _onsets(prep: _Prepared, registry, exposure_cols: list[str]) -> dict[str, Any]:
@@ -520,7 +544,7 @@ def _metadata(
         "units": len(prep.units),
         "periods": len(prep.starts),
         "row_order": "period, unit_id",
-        "exposure_from": _exposure_from(prep.units),
+        "exposure_from": _exposure_from(prep.units, spec.exposure_from),
         "kinds": kinds,
         "columns": {
             "outcomes": prep.outcomes,

@@ -237,7 +237,9 @@ def _measured_from(panel: pa.Table) -> str:
     meta = json.loads((panel.schema.metadata or {}).get(b"entangle", b"{}"))
     return {
         "polygon": " of the unit's boundary (or inside the unit)",
+        "boundary": " of the unit's boundary (or inside the unit)",
         "centroid": " of the unit's centre",
+        "area_share": " (as the share of the unit's area within that distance)",
     }.get(meta.get("exposure_from"), "")
 
 
@@ -701,6 +703,10 @@ def _rule_text(value) -> str:
 
 
 EXPOSURE_FROM_WORDS = {
+    "boundary": "distance from the unit's boundary: 0 km for a site inside the unit, else great-circle km to "
+    "the nearest point of its polygon",
+    "area_share": "presence is the share of the unit's area within the radius of a site (from an equal-area "
+    "lattice), not a 0/1 flag",
     "polygon": "distance from the unit's boundary: 0 km for a site inside the unit, else great-circle km to "
     "the nearest point of its polygon",
     "centroid": "great-circle distance from the unit's centre",

@@ -129,6 +129,8 @@ def unit_words(unit: str) -> str:
 
 def _within(radius: str, measured_from: str) -> str:
     where = {
+        "boundary": " of the unit's boundary (a site inside the unit counts as 0 km)",
+        "area_share": " of part of the unit (as the share of its area within that distance)",
         "polygon": " of the unit's boundary (a site inside the unit counts as 0 km)",
         "centroid": " of the unit's centre",
     }.get(measured_from, "")

@@ -135,6 +135,7 @@ def report_data(
     """Everything the report shows, from the stage folders of one run."""
     import pyarrow.parquet as pq
 
+    from entangle.panel.rules import rules_text
     from entangle.report import assemble
 
     records = assemble.registry_records(registry.between(study.start, study.end))
@@ -181,7 +182,8 @@ def report_data(
         imprecision=imprecision_text(study),
         panel=assemble.panel_summary(panel) if has_panel else {},
         facts=assemble.headline_facts(panel, radii) if has_panel else [],
-        exposure_notes=assemble.exposure_caveats(records["sites"], bool(study.sources.deployments)),
+        exposure_notes=assemble.exposure_caveats(records["sites"], bool(study.sources.deployments))
+        + rules_text(meta),
         notices=list(notices),
         synthetic=bool(meta.get("synthetic")) or any(r.get("synthetic") for r in estimates),
         versions=versions(),

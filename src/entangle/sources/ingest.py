@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from entangle.errors import InputError
 from entangle.sources.actors import ActorRules, load_actor_rules, map_actors, peacekeeping_ids
 from entangle.sources.base import FOLDED, LoadResult
+from entangle.sources.plausibility import check_plausibility
 from entangle.sources.readers import check_file, sha256_file
 
 if TYPE_CHECKING:
@@ -118,6 +119,7 @@ def ingest(
         return LoadResult(source=source, kind=kind, table=pa.table({}), notes=(ALREADY_LOADED,))
     reg = _registry(registry)
     result = read_source(source, path, reg, mapping, encoding)
+    result = check_plausibility(result, list(reg.theatre.country_iso3), max_reject_share)
     check_reject_share(result, path, max_reject_share)
     actor_map = None
     if result.kind == "events":
