@@ -562,7 +562,7 @@ def exposures_only(meta: dict, batches):
 def _estimates_stage(study: Study, panel_dir: Path | None, folder: Path) -> str:
     results: list[dict] = []
     if panel_dir is not None and (study.models or study.grid):
-        from entangle.estimate.api import estimate_study
+        from entangle.estimate.grid import estimate_study
 
         results = [r.to_dict() for r in estimate_study(study, panel_dir / "panel.parquet")]
         # estimate_study returns the listed models first, then the grid's cells

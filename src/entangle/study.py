@@ -128,8 +128,16 @@ class Grid(_Model):
 
     designs: list[str] = Field(min_length=1)
     outcomes: list[str] = Field(min_length=1)
-    treatments: list[str] = Field(min_length=1)
+    treatments: list[str] = Field(min_length=1, description="'{r}' in a name is filled from radii")
     lags: list[int] = Field(default_factory=lambda: [0])
+    controls: list[list[str]] = Field(default_factory=lambda: [[]], description="control sets")
+    radii: list[float] = Field(default_factory=list, description="km, fills '{r}' in column names")
+    families: list[str] = Field(default_factory=lambda: ["linear"])
+    estimators: list[str] = Field(default_factory=list, description="event-study/did estimators")
+    samples: list[Literal["exclude_censored", "keep_censored"]] = Field(
+        default_factory=lambda: ["exclude_censored"], description="left-censored onsets (event-study, did)"
+    )
+    inference: list[Literal["cluster", "conley"]] = Field(default_factory=lambda: ["cluster"])
 
     @model_validator(mode="after")
     def _terms(self) -> Grid:

@@ -26,9 +26,9 @@ def test_grid_expands_every_combination():
     grid = Grid(designs=["twfe", "did"], outcomes=[Y, "y2"], treatments=[D], lags=[0, 1, 2])
     specs = expand_grid(grid)
     assert len(specs) == 2 * 2 * 1 * 3
-    assert {(s["design"], s["outcome"], s["options"].get("lag", 0)) for s in specs} == {
-        (d, o, lag) for d in ("twfe", "did") for o in (Y, "y2") for lag in (0, 1, 2)
-    }
+    assert {(s["design"], s["outcome"], s["treatment"]) for s in specs} == {
+        (d, o, t) for d in ("twfe", "did") for o in (Y, "y2") for t in (D, f"l({D}, 1)", f"l({D}, 2)")
+    }  # a grid's lags are the treatment terms l(D, k)
 
 
 def test_local_and_dask_grids_are_identical():

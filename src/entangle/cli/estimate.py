@@ -105,7 +105,8 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(None, "--out", help="Also write the JSON list of results to this file."),
     ) -> None:
         """Estimate a design on a panel, or every model of a study (--study)."""
-        from entangle.estimate.api import estimate_file, estimate_study
+        from entangle.estimate.api import estimate_file
+        from entangle.estimate.grid import estimate_study
         from entangle.estimate.terms import split_list
 
         if fmt not in ("table", "json"):

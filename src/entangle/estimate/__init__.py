@@ -12,14 +12,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from entangle.estimate.api import estimate, estimate_file, estimate_study
+    from entangle.estimate.api import estimate, estimate_file
+    from entangle.estimate.grid import estimate_study
     from entangle.estimate.result import Estimate, Result
 
 __all__ = ["Estimate", "Result", "estimate", "estimate_file", "estimate_study"]
 _HOME = {
     "estimate": "api",
     "estimate_file": "api",
-    "estimate_study": "api",
+    "estimate_study": "grid",
     "Estimate": "result",
     "Result": "result",
 }

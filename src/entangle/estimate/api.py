@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -11,13 +10,14 @@ import pandas as pd
 from entangle import __version__
 from entangle.errors import EstimateError
 from entangle.estimate import did, dose, event_study, spillover, twfe
-from entangle.estimate.data import prepare, read_panel
+from entangle.estimate.data import Panel, prepare, read_panel
 from entangle.estimate.inference.conley import DEFAULT_CUTOFF_KM
 from entangle.estimate.inference.ri import DEFAULT_DRAWS, DEFAULT_SEED
-from entangle.estimate.linear import fixef_columns
+from entangle.estimate.linear import DesignFit, fixef_columns
 from entangle.estimate.result import Result
 from entangle.estimate.scale import effect_scale
 from entangle.estimate.terms import MAX_SHIFT, canonical, materialize, parse
+from entangle.estimate.timing import exclude_censored
 
 DESIGNS = {"twfe": twfe, "event-study": event_study, "did": did, "dose": dose, "spillover": spillover}
 INFERENCE = ("cluster", "conley", "ri")
@@ -31,6 +31,7 @@ COMMON_OPTIONS: dict[str, Any] = {
     "ri_draws": DEFAULT_DRAWS,
     "ri_pool": "treated",
     "seed": DEFAULT_SEED,
+    "family": "linear",  # also the keyword argument of estimate(); a study model's `family`
 }
 KERNELS = ("bartlett", "uniform")
 FAMILIES = ("linear", "poisson")
@@ -77,6 +78,10 @@ def resolve_options(design: str, options: dict[str, Any]) -> dict[str, Any]:
             f"options: {', '.join(sorted(defaults))}",
         )
     resolved = defaults | {k: _coerce(k, v, defaults[k]) for k, v in options.items()}
+    if resolved["family"] not in FAMILIES:
+        raise EstimateError(
+            "--family", f"unknown family {resolved['family']!r}", f"one of {', '.join(FAMILIES)}"
+        )
     for key in ("conley_kernel", "conley_lag_kernel"):
         if resolved[key] not in KERNELS:
             raise EstimateError(f"--option {key}", f"unknown kernel {resolved[key]!r}", "bartlett or uniform")
@@ -136,9 +141,8 @@ def estimate(
     """
     if inference not in INFERENCE:
         raise EstimateError("--inference", f"unknown method {inference!r}", f"one of {', '.join(INFERENCE)}")
-    if family not in FAMILIES:
-        raise EstimateError("--family", f"unknown family {family!r}", f"one of {', '.join(FAMILIES)}")
-    resolved = resolve_options(design, options)
+    resolved = resolve_options(design, {"family": family} | options)  # a `family` option wins
+    family = resolved["family"]
     if family == "poisson" and design not in POISSON_DESIGNS:
         raise EstimateError(
             "--family poisson", f"not available for the {design} design", f"use {', '.join(POISSON_DESIGNS)}"
@@ -147,7 +151,6 @@ def estimate(
         raise EstimateError(
             "--family poisson", f"supports cluster inference, not {inference}", "--inference cluster"
         )
-    resolved["family"] = family
     module = DESIGNS[design]
     if resolved["lag"]:
         treatment = f"l({treatment}, {int(resolved['lag'])})"
@@ -158,6 +161,11 @@ def estimate(
     if inference == "ri" and resolved["ri_pool"] not in ("treated", "all"):
         extra_cols += (resolved["ri_pool"],)
     synthetic = bool((metadata or {}).get("synthetic"))
+    censored = None
+    if "censored_onsets" in resolved:  # designs that read onsets (event-study, did)
+        panel_df, censored = exclude_censored(
+            panel_df, treatment, unit, metadata, str(resolved["censored_onsets"])
+        )
     panel = prepare(
         panel_df,
         outcome,
@@ -172,11 +180,34 @@ def estimate(
     )
     _check_window(resolved, options, panel.n_periods)
     fit = module.fit(panel, inference, resolved, progress)
+    return assemble(panel, fit, design, outcome, treatment, inference, list(controls), resolved, censored)
+
+
+def assemble(
+    panel: Panel,
+    fit: DesignFit,
+    design: str,
+    outcome: str,
+    treatment: str,
+    inference: str,
+    controls: list[str],
+    resolved: dict[str, Any],
+    censored: dict | None,
+) -> Result:
+    """The ``Result`` of a fitted design (shared by ``estimate`` and the multiverse)."""
+    family = str(resolved.get("family", "linear"))
     if family == "linear" and parse(outcome).binary:
         fit.extra["model"] = "linear probability model"
-    warnings = [*panel.warnings, *fit.warnings]
     separation = fit.extra.get("separation", {})
-    if synthetic:
+    warnings = [*panel.warnings, *fit.warnings]
+    if censored is not None:
+        fit.extra["censored_onsets"] = censored
+        if censored.get("excluded_units"):
+            warnings.append(
+                f"{censored['excluded_units']} units with a left-censored onset of {treatment} excluded "
+                "(treated when coverage began; -o censored_onsets=keep keeps them)"
+            )
+    if panel.synthetic:
         warnings.insert(0, "synthetic panel (entangle simulate): not real data")
     return Result(
         design=design,
@@ -191,9 +222,10 @@ def estimate(
         panel_hash=panel.panel_hash,
         entangle_version=__version__,
         warnings=warnings,
-        options={"unit": unit, "time": time, "cluster": panel.cluster, "controls": list(controls)} | resolved,
+        options={"unit": panel.unit, "time": panel.time, "cluster": panel.cluster, "controls": controls}
+        | resolved,
         extra=fit.extra,
-        synthetic=synthetic,
+        synthetic=panel.synthetic,
         scale=effect_scale(panel, fit.estimates, family),
     )
 
@@ -202,18 +234,3 @@ def estimate_file(path: str | os.PathLike[str], **kwargs: Any) -> Result:
     """``estimate`` on a Parquet panel file (its metadata marks synthetic panels)."""
     frame, meta = read_panel(path)
     return estimate(frame, metadata=meta, **kwargs)
-
-
-def estimate_study(
-    study, panel_path: str | os.PathLike[str], dask: str | None = None, progress: bool = True
-) -> list[Result]:
-    """Run every model the study lists, then its grid (locally or on Dask), on one panel file."""
-    from entangle.estimate.grid import expand_grid, run_specs, spec_from_model
-
-    specs = [spec_from_model(model) for model in study.models]
-    if study.grid is not None:
-        specs += expand_grid(study.grid)
-    if not specs:
-        raise EstimateError(str(study.path or "study"), "lists no models and no grid", "add [[study.models]]")
-    frame, meta = read_panel(Path(panel_path))
-    return run_specs(frame, specs, metadata=meta, dask=dask, progress=progress)

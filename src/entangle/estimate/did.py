@@ -35,6 +35,7 @@ OPTIONS: dict[str, Any] = {
     "event": False,
     "leads": 4,
     "lags": 8,
+    "censored_onsets": "exclude",
 }
 CONTROL_GROUPS = {"never": "never_treated", "notyet": "not_yet_treated"}
 

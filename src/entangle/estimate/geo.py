@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Literal
 
 import numpy as np
@@ -44,7 +45,28 @@ def neighbour_matrix(
     kernel: Kernel = "uniform",
     include_self: bool = True,
 ) -> sp.csr_matrix:
-    """Sparse n × n matrix of kernel weights between units within ``cutoff_km`` (diagonal = 1)."""
+    """Sparse n × n matrix of kernel weights between units within ``cutoff_km`` (diagonal = 1).
+
+    Kept for the last few coordinate sets: a grid of models asks for the same units many times."""
+    key = (
+        hashlib.blake2b(np.ascontiguousarray([lat, lon], dtype=float).tobytes()).hexdigest(),
+        float(cutoff_km),
+        kernel,
+        include_self,
+    )
+    if key not in _NEIGHBOURS:
+        if len(_NEIGHBOURS) >= 8:
+            _NEIGHBOURS.pop(next(iter(_NEIGHBOURS)))
+        _NEIGHBOURS[key] = _neighbour_matrix(lat, lon, cutoff_km, kernel, include_self)
+    return _NEIGHBOURS[key].copy()
+
+
+_NEIGHBOURS: dict[tuple, sp.csr_matrix] = {}
+
+
+def _neighbour_matrix(
+    lat: np.ndarray, lon: np.ndarray, cutoff_km: float, kernel: Kernel, include_self: bool
+) -> sp.csr_matrix:
     n = len(lat)
     if cutoff_km > 0:
         i, j, d = pairs_within(lat, lon, cutoff_km)

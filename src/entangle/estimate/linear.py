@@ -9,6 +9,7 @@ re-assign treatment histories and recompute derived regressors (event time, ring
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,11 @@ class DesignFit:
     vcov: np.ndarray | None = None  # of the estimates, in order
     extra: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+
+
+# A multiverse run (estimate/multiverse.py) installs a solver that fits from demeaned columns it
+# shares across specifications; it returns None for anything it does not handle.
+SOLVER: ContextVar[Callable[..., DesignFit | None] | None] = ContextVar("linear_solver", default=None)
 
 
 def fixed_effects(panel: Panel, fixef: str) -> dict[str, np.ndarray]:
@@ -134,6 +140,10 @@ def fit_linear(
     ``observed``: the regressors ``build`` gives for the panel's own treatment, when the design
     has them at hand (twfe: the treatment column itself), which saves a units × periods round trip.
     """
+    solver = SOLVER.get()
+    linear = options.get("family", "linear") == "linear"  # the shared solver is least squares only
+    if solver is not None and linear and (shared := solver(panel, build, inference, options)) is not None:
+        return shared
     regressors = observed if observed is not None else build(panel.matrix(panel.d))
     for term, values in regressors.items():
         if np.ptp(values) == 0:
