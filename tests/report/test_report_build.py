@@ -531,3 +531,10 @@ def test_event_study_labels_counts_and_twfe_comparison():
     assert "2 treated units, 9 observations" in drawn
     assert "imputation (Borusyak, Jaravel &amp; Spiess); grey diamond: two-way fixed effects" in drawn
     assert drawn.count('class="pt twfe"') == 1
+
+
+def test_lagged_terms_in_words():
+    from entangle.report.labels import column_label
+
+    assert column_label("l(copresence_25km, 1)") == "PK–CT co-presence within 25 km, 1 period earlier"
+    assert column_label("l(entanglement_50km,2)") == "Entanglement index within 50 km, 2 periods earlier"

@@ -841,7 +841,7 @@ def event_study(result: dict, width: int = 1000, height: int = 360) -> str:
     ks_all = [k for k, _ in pts] + list(other)
     x = linear(min(ks_all) - 0.5, max(ks_all) + 0.5, 70, width - 20)
     base = height - 74  # plot bottom; tick labels, unit counts and the axis title below
-    y = linear(lo - pad, hi + pad, base, 24)
+    y = linear(lo - pad, hi + pad, base, 40)
     ks = {k for k, _ in pts}
     # The omitted period (the one before onset) is the reference every estimate is measured against.
     reference = max((k for k in range(min(ks_all), max(ks_all) + 1) if k < 0 and k not in ks), default=None)
@@ -855,7 +855,7 @@ def event_study(result: dict, width: int = 1000, height: int = 360) -> str:
         f'<text x="70" y="14" class="head">{esc(column_label(result["outcome"]))} around the onset of: '
         f"{esc(column_label(result['treatment']).lower())}"
         f"{title(result['outcome'] + ' ~ ' + result['treatment'])}</text>",
-        f'<text x="{width - 20}" y="14" class="tick" text-anchor="end">{esc(key)}</text>',
+        f'<text x="70" y="30" class="tick">{esc(key)}</text>',
         f'<line x1="70" x2="{width - 20}" y1="{fmt(y(0))}" y2="{fmt(y(0))}" class="zero"/>',
         f'<line x1="{fmt(x(-0.5))}" x2="{fmt(x(-0.5))}" y1="24" y2="{base}" class="grid"/>',
     ]

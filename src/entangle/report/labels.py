@@ -101,6 +101,10 @@ def column_label(column: str) -> str:
     """The human label of a panel column: ``copresence_50km`` → "PK–CT co-presence within 50 km"."""
     if column.startswith("splag_"):
         return f"{column_label(column[6:])} in neighbouring units (spatial lag)"
+    lagged = re.fullmatch(r"l\((\w+),\s*(-?\d+)\)", column)  # a formula term: l(x, k)
+    if lagged:
+        k = int(lagged[2])
+        return f"{column_label(lagged[1])}, {k} period{'s' if abs(k) != 1 else ''} earlier"
     if column in OUTCOME_WORDS:
         return OUTCOME_WORDS[column]
     for pattern, words in _RULES:
