@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from entangle.study import SITE_DESIGNS, Study
 
 OUTPUTS = (
     "report.html",
+    "brief.html",
     "panel.parquet",
     "estimates.json",
     "network.graphml",
@@ -416,7 +416,7 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
     rep_dir = stages.run(
         "report",
         rep_key,
-        lambda d: (d / "report.html").exists() and (d / "labels.json").exists(),
+        lambda d: all((d / f).exists() for f in ("report.html", "brief.html", "labels.json")),
         lambda d: _report_stage(study, registry, reg_dir, src_dir, panel_dir, est_dir, notices, d, mech_dir),
     )
 
@@ -424,6 +424,7 @@ def run_study(study: Study, out: str | os.PathLike[str], console=None) -> RunRes
         out,
         {
             "report.html": rep_dir / "report.html",
+            "brief.html": rep_dir / "brief.html",
             "panel.parquet": panel_dir / "panel.parquet",
             "estimates.json": est_dir / "estimates.json",
             "network.graphml": reg_dir / "network.graphml",
@@ -661,91 +662,15 @@ def _mechanisms_stage(study: Study, registry, src_dir: Path, panel_dir: Path | N
     return f"{ties} support tie(s) monitored, {len(result['designs'])} site design(s)"
 
 
-def _network_years(study: Study, count: int = 4) -> list[int]:
-    """The study's chosen years, else ``count`` years evenly spaced over the study."""
-    if study.report.network_years:
-        return sorted(set(study.report.network_years))
-    first, last = study.start.year, study.end.year
-    if last - first + 1 <= count:
-        return list(range(first, last + 1))
-    step = (last - first) / (count - 1)
-    return sorted({round(first + k * step) for k in range(count)})
-
-
-def _imprecision_text(study: Study) -> str:
-    rule = study.imprecision
-    what = {
-        "drop": "are left out of the panel",
-        "point": "are kept at the reported point",
-        "spread": "are spread evenly over the admin unit they name",
-    }[rule.rule]
-    return (
-        f"events located less precisely than UCDP where_prec {rule.ucdp_max_where_prec} or ACLED "
-        f"geo_precision {rule.acled_max_geo_precision}, or dated to a window longer than "
-        f"{rule.max_date_precision_days} days, "
-        f"{what} (rule '{rule.rule}')."
-    )
-
-
 def _report_stage(
-    study, registry, reg_dir, src_dir, panel_dir, est_dir, notices, folder: Path, mech_dir=None
+    study, registry, reg_dir, src_dir, panel_dir, est_dir, notices, folder: Path, mech_dir: Path | None = None
 ) -> str:
-    import pyarrow.parquet as pq
+    from entangle.report.stage import report_data, write_outputs
 
-    from entangle.panel.rules import rules_text
-    from entangle.report import assemble
-    from entangle.report.build import write_report
-    from entangle.report.data import ReportData
-
-    records = assemble.registry_records(registry.between(study.start, study.end))
-    loaded = assemble.loaded_sites(pq.read_table(src_dir / "sites.parquet"))
-    records["sites"] = assemble.merge_sites(records["sites"], loaded)
-    metrics = [
-        {**row, "period": dt.date.fromisoformat(str(row["period"])[:10])}
-        for row in json.loads((reg_dir / "metrics.json").read_text())
-    ]
-    metrics = [{k: v for k, v in row.items() if k not in ("period_end", "pk_mission")} for row in metrics]
-    estimates = json.loads((est_dir / "estimates.json").read_text())
-    provenance = pq.read_table(src_dir / "provenance.parquet")
-    panel = pq.read_table(panel_dir / "panel.parquet") if panel_dir else None
-    extent = study.extent or list(registry.theatre.country_iso3)
-    data = ReportData(
-        study={
-            "name": study.name,
-            "start": study.start,
-            "end": study.end,
-            "unit": assemble.unit_display(study.unit),
-            "period": study.period,
-            "hash": study.content_hash(),
-            "path": str(study.path or ""),
-            "radii_km": [f"{r:g}" for r in study.exposure.radii_km],
-        },
-        theatre={"id": registry.theatre.id, "name": registry.theatre.name, "country_iso3": extent},
-        **records,
-        metrics=metrics,
-        harm=assemble.harm_series(panel) if panel is not None else [],
-        units=assemble.unit_shapes(panel, study.unit) if panel is not None else [],
-        layers=assemble.map_layers(panel, study.exposure.radii_km) if panel is not None else [],
-        outline=_outline_rings(extent),
-        estimates=estimates,
-        sources=assemble.provenance_records(provenance),
-        rejects=assemble.rejects_summary(pq.read_table(src_dir / "rejects.parquet"), provenance),
-        unmapped=json.loads((src_dir / "unmapped.json").read_text())[:40],
-        imprecision=_imprecision_text(study),
-        panel=assemble.panel_summary(panel) if panel is not None else {},
-        facts=assemble.headline_facts(panel, study.exposure.radii_km) if panel is not None else [],
-        exposure_notes=assemble.exposure_caveats(records["sites"], bool(study.sources.deployments))
-        + rules_text(_panel_meta(panel)),
-        notices=list(notices),
-        synthetic=_panel_synthetic(panel) or any(r.get("synthetic") for r in estimates),
-        versions=_versions(),
-        network_years=_network_years(study),
-    )
+    data = report_data(study, registry, reg_dir, src_dir, panel_dir, est_dir, notices)
     if mech_dir is not None:  # the section "What the ties did" (report/mechanisms.py)
         data.mechanisms = json.loads((mech_dir / "mechanisms.json").read_text())
-    path = write_report(data, folder / "report.html")
-    (folder / "labels.json").write_text(json.dumps({"synthetic": data.synthetic}), encoding="utf-8")
-    return f"{path.stat().st_size / 1e6:.2f} MB"
+    return write_outputs(data, folder)
 
 
 def _panel_meta(panel) -> dict:
@@ -765,32 +690,3 @@ def _panel_rules(panel_dir: Path | None) -> dict:
     if panel_dir is None or not (panel_dir / "panel.parquet").exists():
         return {}
     return panel_rules(_panel_meta(pq.read_schema(panel_dir / "panel.parquet")))
-
-
-def _panel_synthetic(panel) -> bool:
-    """True when the panel's metadata marks it synthetic (as ``entangle simulate`` does)."""
-    if panel is None or not panel.schema.metadata or b"entangle" not in panel.schema.metadata:
-        return False
-    return bool(json.loads(panel.schema.metadata[b"entangle"]).get("synthetic"))
-
-
-def _outline_rings(extent: list[str]) -> list:
-    from entangle.geo.outlines import outline
-    from entangle.report.assemble import geometry_rings
-
-    try:
-        return geometry_rings(outline(extent))
-    except EntangleError:
-        return []
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"entangle": __version__, "python": sys.version.split()[0]}
-    for name in ("duckdb", "pyarrow", "pyfixest", "differences", "networkx"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            continue
-    return out

@@ -233,6 +233,11 @@ class Report(_Model):
     network_years: list[int] = Field(
         default_factory=list, description="years of the network panels (default: four, evenly spaced)"
     )
+    exposure: str | None = Field(
+        default=None,
+        description="panel column the harm-beside-exposure map sets against civilian harm "
+        "(default: peacekeeping-counterterrorism co-presence at the largest radius)",
+    )
 
 
 class Study(_Model):

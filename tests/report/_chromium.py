@@ -118,6 +118,8 @@ class Browser:
         """Open a file, wait for it to load, collect errors and requests, take a full-page screenshot."""
         for domain in ("Page", "Runtime", "Log", "Network"):
             self.send(f"{domain}.enable")
+        # forget the previous page's events, or its load event would end the wait for this one
+        self.events.clear()
         self.send("Page.navigate", url=path.resolve().as_uri())
         self.wait_for("Page.loadEventFired")
         self.drain(0.5)

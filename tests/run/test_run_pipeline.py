@@ -24,6 +24,7 @@ def test_bundled_study_offline_without_events(cli, offline):
     assert code == 0, stderr
     names = sorted(p.name for p in out.iterdir())
     assert names == [
+        "brief.html",
         "estimates.json",
         "hrddp.json",
         "network.graphml",

@@ -39,7 +39,15 @@ def shared_run(tmp_path_factory, shared_data):
 def test_outputs_and_provenance(shared_run):
     data, out, _, _ = shared_run
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["report.html", "panel.parquet", "estimates.json", "network.graphml", "provenance.json", "hrddp.json"]
+        [
+            "report.html",
+            "brief.html",
+            "panel.parquet",
+            "estimates.json",
+            "network.graphml",
+            "provenance.json",
+            "hrddp.json",
+        ]
     )
     assert (out / "report.html").stat().st_size < 15_000_000
     provenance = json.loads((out / "provenance.json").read_text())

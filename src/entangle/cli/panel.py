@@ -14,6 +14,8 @@ from pathlib import Path
 
 import typer
 
+from entangle.errors import PanelError
+
 
 class Period(StrEnum):
     month = "month"

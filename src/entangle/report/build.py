@@ -20,7 +20,7 @@ from entangle import __version__
 from entangle.atomic import write_text
 from entangle.report import figures
 from entangle.report.data import ReportData
-from entangle.report.labels import column_label, unit_words
+from entangle.report.labels import CATEGORY_WORDS, column_label, definition, unit_words
 from entangle.report.mechanisms import mechanisms_section
 from entangle.report.svg import CATEGORY_COLOURS, KIND_COLOURS, TIE_COLOURS
 
@@ -34,6 +34,8 @@ DESIGN_NAMES = {
 # Beyond this many units, inline vector maps would make the report heavy for a laptop (and 15 MB);
 # the panel file has every value.
 MAX_MAP_UNITS = 15_000
+MAP_WIDTH = 640
+BRIEF_MAP_WIDTH = 420
 INFERENCE_NAMES = {
     "cluster": "unit-clustered errors",
     "conley": "Conley spatial errors",
@@ -151,6 +153,8 @@ def describe_result(result: dict, period: str = "period") -> str:
         what = f"{outcome_words(result['outcome'])} on {_lower_first(column_label(result['treatment']))}"
         return f"{design.capitalize()} of {what}: see the event-study plot."
     lo, hi = est.get("ci_low"), est.get("ci_high")
+    if result.get("family") == "poisson":
+        return _describe_poisson(result, est, design, inference, period)
     direction = "more" if est["estimate"] >= 0 else "fewer"
     text = (
         f"{design.capitalize()}, {inference}: {treatment_words(result['treatment'])} is associated with "
@@ -165,6 +169,81 @@ def describe_result(result: dict, period: str = "period") -> str:
             if lo <= 0 <= hi
             else " The interval excludes zero."
         )
+    return text + scale_words(result)
+
+
+def _describe_poisson(result: dict, est: dict, design: str, inference: str, period: str) -> str:
+    """A Poisson model's main term as an incidence-rate ratio (exp of the coefficient)."""
+    irr = math.exp(est["estimate"])
+    lo, hi = est.get("ci_low"), est.get("ci_high")
+    ci = (
+        f" (95% CI {_num(math.exp(lo))} to {_num(math.exp(hi))})" if lo is not None and hi is not None else ""
+    )
+    text = (
+        f"{design.capitalize()} (Poisson), {inference}: {treatment_words(result['treatment'])} "
+        "multiplies the "
+        f"expected {outcome_words(result['outcome'])} per unit and {period} by {_num(irr)}{ci}; "
+        f"{result.get('n_obs', 0):,} observations, {result.get('n_units', 0):,} units."
+    )
+    if lo is not None and hi is not None:
+        text += (
+            " The interval includes 1: the data do not distinguish this from no effect."
+            if lo <= 0 <= hi
+            else " The interval excludes 1."
+        )
+    return text + scale_words(result)
+
+
+def scale_words(result: dict) -> str:
+    """The effect against the outcome's scale (``result["scale"]``, from estimation): its share of
+    the mean and the minimum detectable effect, so a reader can tell small from large."""
+    scale = result.get("scale") or {}
+    parts = []
+    mean, pct = scale.get("outcome_mean"), scale.get("effect_pct_of_mean")
+    if mean is not None and pct is not None:
+        parts.append(f"The effect is {_pct(pct)} of the mean outcome ({_num(mean)} per unit and period)")
+    mde, mde_pct = scale.get("mde"), scale.get("mde_pct_of_mean")
+    if mde is not None:
+        share = f" ({_pct(mde_pct)} of the mean)" if mde_pct is not None else ""
+        parts.append(f"the smallest effect this design would detect (80% power) is {_num(mde)}{share}")
+    return (" " + "; ".join(parts) + ".") if parts else ""
+
+
+def _pct(value: float) -> str:
+    """A percentage for a sentence: whole numbers from 10 %, two significant digits below."""
+    return f"{value:,.0f}%" if abs(value) >= 10 else f"{value:.2g}%"
+
+
+def inference_words(result: dict) -> str:
+    """The inference settings of a model, every one that changes its intervals."""
+    inference = result.get("inference", "cluster")
+    options = result.get("options") or {}
+    conley = (result.get("extra") or {}).get("conley") or options
+    if inference == "conley":
+        lag = conley.get("conley_lag")
+        serial = (
+            "no serial correlation across periods"
+            if lag in (None, 0)
+            else "serial correlation over all periods of a unit"
+            if lag == -1
+            else f"serial correlation up to {lag} periods"
+        )
+        text = (
+            f"Conley spatial errors: cutoff {_num(conley.get('conley_km'))} km, "
+            f"{conley.get('conley_kernel', '?')} kernel, {serial}"
+            + (f" ({conley.get('conley_lag_kernel')} weights)" if lag not in (None, 0) else "")
+        )
+    elif inference == "ri":
+        text = (
+            f"randomization inference: {options.get('ri_draws', '?')} permutations of the treatment "
+            f"({options.get('ri_pool', '?')} pool), seed {options.get('seed', '?')}"
+        )
+    else:
+        clusters = result.get("n_clusters", "?")
+        text = f"errors clustered by {options.get('cluster') or 'unit'} ({clusters} clusters)"
+    family = result.get("family")
+    if family:
+        text += f"; {family} model"
     return text
 
 
@@ -269,6 +348,29 @@ def _bbox(data: ReportData) -> tuple[float, float, float, float] | None:
     return min(lons) - pad, min(lats) - pad, max(lons) + pad, max(lats) + pad
 
 
+GRADE_ORDER = {"primary": 0, "research": 1, "press": 1, "aggregator": 2}
+GRADE_WORDS = {
+    "primary": "primary (UN, government, EU official)",
+    "research": "research",
+    "press": "press",
+    "aggregator": "aggregator: re-published, check the original",
+}
+
+
+def _grade_rank(sources: list[dict]) -> int:
+    return min((GRADE_ORDER.get(s.get("grade"), 3) for s in sources), default=3)
+
+
+def graded_citations(data: ReportData) -> list[dict]:
+    """Citations, primary sources first, then press and research, then facts resting on
+    aggregators (marked), then ungraded; each fact's sources in the same order."""
+    rows = []
+    for row in _citations(data):
+        sources = sorted(row["sources"], key=lambda s: GRADE_ORDER.get(s.get("grade"), 3))
+        rows.append({**row, "sources": sources, "rank": _grade_rank(sources)})
+    return sorted(rows, key=lambda r: r["rank"])
+
+
 def _citations(data: ReportData) -> list[dict]:
     """Every registry fact with its sources, grouped by table."""
     out = []
@@ -299,50 +401,114 @@ def _citations(data: ReportData) -> list[dict]:
     return out
 
 
-def build_html(data: ReportData) -> str:
-    """The report as one HTML string."""
-    env = jinja2.Environment(
+def definitions(data: ReportData, meta_from: str = "", civilian: str = "targeting") -> list[dict]:
+    """Every outcome and exposure the report shows, defined in words (the definitions box)."""
+    columns = ["civilian_fatalities"] if data.has_events() else []
+    columns += [r[k] for r in data.estimates if not r.get("grid") for k in ("outcome", "treatment")]
+    columns += [layer["column"] for layer in data.layers if layer.get("column")]
+    if data.bivariate:
+        columns.append(data.bivariate["column"])
+    for row in data.unit_rows[:1]:
+        columns += [pair["column"] for pair in row["copresence"]]
+    seen, out = set(), []
+    for column in columns:
+        if column in seen:
+            continue
+        seen.add(column)
+        text = definition(column, meta_from, civilian)
+        out.append({"column": column, "label": column_label(column), "text": text})
+    return out
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(resources.files("entangle.report") / "templates")),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
     )
+
+
+def _projection(data: ReportData, width: int = MAP_WIDTH) -> figures.Projection | None:
     bbox = _bbox(data)
-    proj = figures.Projection(bbox) if bbox else None
-    draw_units = len(data.units) <= MAX_MAP_UNITS
+    return figures.Projection(bbox, width) if bbox else None
+
+
+def _summary(data: ReportData, models: list[dict]) -> list[tuple[str, str]]:
+    period = data.study.get("period", "period")
+    return [(describe_result(r, period), result_code(r)) for r in models if main_term(r) is not None][:6]
+
+
+def _rule_value(data: ReportData, key: str) -> str:
+    return next((r.get("key_value", "") for r in data.rules if r.get("key") == key), "")
+
+
+def _shared_context(data: ReportData) -> dict:
     assets = resources.files("entangle.report") / "templates"
+    exposure_from = _rule_value(data, "exposure_from")
+    return {
+        "d": data,
+        "version": data.versions.get("entangle", __version__),
+        "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "caveats": caveats(data),
+        "definitions": definitions(data, exposure_from, _rule_value(data, "civilian") or "targeting"),
+        "column_label": column_label,
+        "unit_words": unit_words,
+        "num": _num,
+        "category_words": CATEGORY_WORDS,
+        "category_colours": CATEGORY_COLOURS,
+        "css": (assets / "report.css").read_text(encoding="utf-8"),
+        "js": (assets / "report.js").read_text(encoding="utf-8"),
+    }
+
+
+def build_html(data: ReportData) -> str:
+    """The report as one HTML string."""
+    proj = _projection(data)
+    draw_units = len(data.units) <= MAX_MAP_UNITS
     years = list(range(data.study["start"].year, data.study["end"].year + 1))
     # Models the study lists get a sentence, a plot and a table each; a grid's cells form the curve.
     models = [r for r in data.estimates if not r.get("grid")]
     grid_rows = _estimate_rows([r for r in data.estimates if r.get("grid")])
     coef_rows = _estimate_rows(models)
     kinds_present = {i["kind"] for i in data.interventions}
+    layer_max = {layer["id"]: _layer_max(layer) for layer in data.layers}
     context = {
-        "d": data,
-        "version": data.versions.get("entangle", __version__),
-        "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "summary": [
-            (describe_result(r, data.study.get("period", "period")), result_code(r))
-            for r in models
-            if main_term(r) is not None
-        ][:6],
-        "caveats": caveats(data),
+        **_shared_context(data),
+        "summary": _summary(data, models),
+        "harm_timeline": figures.harm_timeline(data),
         "timeline": figures.timeline(data),
-        "kind_legend": figures.legend(KIND_COLOURS, kinds_present, "Intervention kinds"),
-        "tie_legend": figures.legend(TIE_COLOURS, {t["type"] for t in data.ties}, "Tie types"),
-        "cat_legend": figures.legend(CATEGORY_COLOURS, caption="Perpetrators of civilian fatalities"),
+        "kind_legend": figures.legend(KIND_COLOURS, kinds_present, "Intervention kinds (who was deployed)"),
+        "tie_legend": figures.legend(TIE_COLOURS, {t["type"] for t in data.ties}, "Tie types (line colour)"),
+        "cat_legend": figures.legend(
+            CATEGORY_COLOURS,
+            {row["category"] for row in data.harm},
+            "Perpetrators (who killed civilians)",
+            CATEGORY_WORDS,
+        ),
         "network": figures.network(data, data.network_years),
         "metrics": figures.metrics(data.metrics),
         "sites_map": figures.sites_map(data, proj) if proj else "",
-        "layer_maps": [(layer, figures.choropleth(data, proj, layer)) for layer in data.layers]
+        "layer_maps": [
+            (
+                layer,
+                figures.choropleth(data, proj, layer),
+                figures.ramp_key(layer["id"], layer_max[layer["id"]]["total"], layer["unit"]),
+            )
+            for layer in data.layers
+        ]
         if proj and draw_units
         else [],
+        "bivariate_map": figures.bivariate_map(data, proj) if proj and draw_units and data.bivariate else "",
+        "bivariate_key": figures.bivariate_key(data.bivariate, data.study.get("period", "period"))
+        if data.bivariate
+        else "",
         "too_many_units": 0 if draw_units else len(data.units),
         "layers_json": _layers_json(data) if draw_units else "{}",
-        "layer_max": {layer["id"]: _layer_max(layer) for layer in data.layers},
+        "layer_max": layer_max,
         "years": years,
         "kinds": sorted(kinds_present),
         "coef": figures.coefficients(coef_rows) if coef_rows else "",
         "event_studies": [
-            (figures.event_study(r), (r.get("extra") or {}).get("pretrend"))
+            (figures.event_study(r), (r.get("extra") or {}).get("pretrend"), r)
             for r in models
             if r["design"] == "event-study"
         ],
@@ -351,17 +517,58 @@ def build_html(data: ReportData) -> str:
         "spec": figures.spec_curve(grid_rows) if len(grid_rows) > 1 else "",
         # the section "What the ties did": report/mechanisms.py (issue 11) renders data.mechanisms here
         "mechanisms": mechanisms_section(data.mechanisms, data),
-        "citations": _citations(data),
+        "citations": graded_citations(data),
+        "grade_words": GRADE_WORDS,
         "result_label": result_label,
         "result_code": result_code,
+        "inference_words": inference_words,
         "term_label": term_label,
-        "column_label": column_label,
-        "unit_words": unit_words,
-        "num": _num,
-        "css": (assets / "report.css").read_text(encoding="utf-8"),
-        "js": (assets / "report.js").read_text(encoding="utf-8"),
     }
-    return env.get_template("report.html.j2").render(**context)
+    return _environment().get_template("report.html.j2").render(**context)
+
+
+def build_brief(data: ReportData) -> str:
+    """The two-page brief: headline findings with uncertainty and scale, harm beside exposure
+    (map and the most-harmed units), the HRDDP monitor's flags and the caveats that matter."""
+    proj = _projection(data, BRIEF_MAP_WIDTH)
+    models = [r for r in data.estimates if not r.get("grid")]
+    context = {
+        **_shared_context(data),
+        "summary": _summary(data, models)[:4],
+        "bivariate_map": figures.bivariate_map(data, proj)
+        if proj and data.bivariate and len(data.units) <= MAX_MAP_UNITS
+        else "",
+        "bivariate_key": figures.bivariate_key(data.bivariate, data.study.get("period", "period"))
+        if data.bivariate
+        else "",
+        "brief_caveats": caveats(data)[:5],
+        "hrddp_flags": hrddp_flags(data),
+    }
+    return _environment().get_template("brief.html.j2").render(**context)
+
+
+def hrddp_flags(data: ReportData) -> list[str]:
+    """The HRDDP monitor's flagged support ties (``data.mechanisms["hrddp"]``), one line each."""
+    monitor = (data.mechanisms or {}).get("hrddp") or {}
+    lines = []
+    for tie in monitor.get("ties") or []:
+        during = tie.get("during") or {}
+        if not during.get("flagged_months"):
+            continue
+        lines.append(
+            f"{data.name_of(tie['provider'])} → {data.name_of(tie['recipient'])} "
+            f"({str(tie.get('tie_type', '')).replace('_', ' ')}): {during['flagged_months']} flagged "
+            f"month(s) while the support was active; {during.get('events', 0)} events and "
+            f"{during.get('civilian_fatalities', 0)} civilian fatalities by the supported force."
+        )
+    return lines
+
+
+def write_brief(data: ReportData, path: str | os.PathLike[str]) -> Path:
+    """Write the brief atomically; return its path."""
+    path = Path(path)
+    write_text(path, build_brief(data))
+    return path
 
 
 def write_report(data: ReportData, path: str | os.PathLike[str]) -> Path:

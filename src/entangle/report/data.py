@@ -37,7 +37,14 @@ class ReportData:
     notices: list[str] = field(default_factory=list)  # plain statements shown at the top (e.g. no event data)
     synthetic: bool = False
     versions: dict = field(default_factory=dict)
-    network_years: list[int] = field(default_factory=list)
+    network_years: list[int] = field(default_factory=list)  # years printed; on screen any year
+    # harm beside exposure (report/assemble.py: unit_table, bivariate_choice, harm_event_tips)
+    unit_rows: list[dict] = field(default_factory=list)  # units ranked by civilian fatalities
+    bivariate: dict = field(default_factory=dict)  # column, harm {unit: v}, exposure {unit: v}, classes, cuts
+    harm_events: dict = field(default_factory=dict)  # "YYYY-MM-DD|category" -> events, top [(id, actor, n)]
+    places: list[dict] = field(default_factory=list)  # town labels: name, lat, lon
+    accounting: list[dict] = field(default_factory=list)  # key, what, count (events and sites, by rule)
+    rules: list[dict] = field(default_factory=list)  # rule, text: the panel's rules in force
     mechanisms: dict = field(default_factory=dict)  # entangle.mechanisms.api.study_mechanisms output
 
     def name_of(self, intervention_id: str | None) -> str:

@@ -10,37 +10,49 @@ import datetime as dt
 import math
 from html import escape
 
-# Okabe-Ito colours: distinguishable with the common colour-vision deficiencies, and in greyscale print.
+# Three palettes that share no colour, so a perpetrator is never read as a deployed force:
+# intervention kinds take the Okabe-Ito colours (distinguishable with the common colour-vision
+# deficiencies); perpetrator categories take Paul Tol's "muted" scheme (also colour-blind safe);
+# tie types take Tol's "light" scheme, drawn with a dark casing so pale lines stay visible.
 KIND_COLOURS = {
     "peacekeeping": "#0072B2",
     "counterterrorism": "#D55E00",
     "training": "#009E73",
-    "state_forces": "#8C6D1F",
+    "state_forces": "#E69F00",
     "private_military": "#CC79A7",
-    "regional": "#6A3D9A",
-    "other": "#777777",
+    "regional": "#56B4E9",
+    "other": "#000000",
 }
 CATEGORY_COLOURS = {
-    "state_and_allied": "#8C6D1F",
-    "international": "#0072B2",
-    "jihadist": "#D55E00",
-    "militia": "#CC79A7",
-    "rebel": "#E69F00",
-    "other": "#999999",
+    "state_and_allied": "#999933",
+    "international": "#332288",
+    "jihadist": "#882255",
+    "militia": "#DDCC77",
+    "rebel": "#44AA99",
+    "other": "#AA4499",
     "unknown": "#BBBBBB",
 }
 TIE_COLOURS = {
-    "authorization": "#0072B2",
-    "logistical_support": "#E69F00",
-    "intelligence_sharing": "#CC79A7",
-    "joint_operations": "#D55E00",
-    "co_location": "#56B4E9",
-    "training": "#009E73",
-    "financing": "#8C6D1F",
-    "medevac": "#F0E442",
-    "coordination": "#777777",
-    "command": "#000000",
+    "authorization": "#77AADD",
+    "logistical_support": "#EE8866",
+    "intelligence_sharing": "#EEDD88",
+    "joint_operations": "#FFAABB",
+    "co_location": "#99DDFF",
+    "training": "#44BB99",
+    "financing": "#BBCC33",
+    "medevac": "#AAAA00",
+    "coordination": "#DDDDDD",
+    "command": "#666666",
 }
+# Civilian harm (rows) × exposure (columns), each none / low / high: Joshua Stevens' 3×3 scheme.
+BIVARIATE_COLOURS = (
+    ("#e8e8e8", "#ace4e4", "#5ac8c8"),
+    ("#dfb0d6", "#a5add3", "#5698b9"),
+    ("#be64ac", "#8c62aa", "#3b4994"),
+)
+# Smallest SVG font size in user units (report.css): figures never shrink below their own width,
+# so on a phone no chart text renders under 10 px; a wide figure scrolls inside its box instead.
+MIN_FONT = 10
 
 
 def esc(text: object) -> str:
@@ -96,8 +108,11 @@ def sequential(value: float, vmax: float) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def svg(width: int, height: int, body: str, label: str, cls: str = "fig") -> str:
+def svg(width: int, height: int, body: str, label: str, cls: str = "fig", min_scale: float = 1.0) -> str:
+    """An inline SVG in a box that scrolls sideways when the screen is narrower than
+    ``width × min_scale`` px (text drawn at ``MIN_FONT / min_scale`` user units stays ≥ 10 px)."""
     return (
-        f'<svg class="{cls}" viewBox="0 0 {width} {height}" width="100%" role="img" '
-        f'aria-label="{esc(label)}" xmlns="http://www.w3.org/2000/svg">{body}</svg>'
+        f'<div class="figscroll"><svg class="{cls}" viewBox="0 0 {width} {height}" width="100%" '
+        f'style="min-width:{round(width * min_scale)}px" role="img" '
+        f'aria-label="{esc(label)}" xmlns="http://www.w3.org/2000/svg">{body}</svg></div>'
     )

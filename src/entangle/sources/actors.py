@@ -304,10 +304,7 @@ def map_actors(table: pa.Table, source: str, rules: ActorRules, peacekeeping: It
             "assoc": pa.array(assoc_values, pa.string()),
             "pk": pa.array(
                 [
-                    any(
-                        e in pk_names or any(r.matches(e, None) for r in pk_rules)
-                        for e in _elements(v)
-                    )
+                    any(e in pk_names or any(r.matches(e, None) for r in pk_rules) for e in _elements(v))
                     for v in assoc_values
                 ],
                 pa.bool_(),
