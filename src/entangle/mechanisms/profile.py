@@ -48,6 +48,7 @@ def panel_events(events: pa.Table, spec: PanelSpec, registry: Registry) -> tuple
     """The panel's event shares (event row, period, weight, point, harm fields) and period starts."""
     from entangle.geo.outlines import outline
     from entangle.geo.units import make_units, parse_unit, read_polygons
+    from entangle.panel.civilians import apply_civilian_definition
 
     spec.validate()
     kind, _, _ = parse_unit(spec.unit)
@@ -57,6 +58,8 @@ def panel_events(events: pa.Table, spec: PanelSpec, registry: Registry) -> tuple
     if spec.spread_over:
         file, _, col = spec.spread_over.rpartition(":")
         layer = SpreadLayer(*read_polygons(file, col))
+    # the panel's own definition of civilian harm (study.outcomes.civilian), so band totals equal its totals
+    events = apply_civilian_definition(events, spec.civilian)
     assigned, _ = assign_events(events, units, spec.start, spec.end, spec.period, spec.imprecision, layer)
     rows = assigned.column("event_row").to_numpy()
     pick = events.take(pa.array(rows))
@@ -67,9 +70,7 @@ def panel_events(events: pa.Table, spec: PanelSpec, registry: Registry) -> tuple
             "w": assigned.column("w").to_numpy(),
             "lat": pick.column("lat").to_numpy(zero_copy_only=False),
             "lon": pick.column("lon").to_numpy(zero_copy_only=False),
-            "target_civilians": pick.column("target_civilians")
-            .fill_null(False)
-            .to_numpy(zero_copy_only=False),
+            "target_civilians": pick.column("civilian_event").to_numpy(zero_copy_only=False) > 0,
             "civilian_fatalities": assigned.column("civilian_fatalities").to_numpy(),
             "perpetrator_category": np.array(CATEGORIES, dtype=object)[
                 assigned.column("perpetrator_category").to_numpy()
