@@ -131,14 +131,10 @@ lags = [0, 1]
     results = json.loads(out)
     assert len(results) == 1 + 2 * 2 * 2
     assert results[0]["inference"] == "conley" and results[0]["options"]["conley_km"] == 60
-    lagged = [
-        r
-        for r in results[1:]
-        if r["options"].get("lag") == 1 and r["treatment"] == f"l({D}, 1)" and r["design"] == "twfe"
-    ]
+    lagged = [r for r in results[1:] if r["treatment"] == f"l({D}, 1)" and r["design"] == "twfe"]
     assert lagged and lagged[0]["n_obs"] == 64 * 11
     assert f"~ l({D}, 1) |" in lagged[0]["formula"]  # the lag alias shows in the formula
-    failed = [r for r in results if r["treatment"] == "unit_lat"]
+    failed = [r for r in results if r["treatment"] in ("unit_lat", "l(unit_lat, 1)")]
     assert all(r["estimates"] == [] and "not estimated" in r["warnings"][0] for r in failed)
 
 

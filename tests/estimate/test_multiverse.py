@@ -192,6 +192,8 @@ def test_grid_dimensions_expand_and_collapse():
     study = [s for s in specs if s["design"] == "event-study"]
     # twfe has no estimator and reads no onsets: radii × controls × lags only
     assert len(twfe) == 2 * 2 * 2 and len(study) == 2 * 2 * 2 * 2 * 2
-    assert {s["treatment"] for s in specs} == {"present_peacekeeping_25km", "present_peacekeeping_50km"}
+    assert {s["treatment"] for s in specs} == {
+        f"{lag}present_peacekeeping_{r}km{end}" for r in (25, 50) for lag, end in (("", ""), ("l(", ", 1)"))
+    }
     assert {s["options"].get("censored_onsets", "exclude") for s in study} == {"exclude", "keep"}
     assert {s["options"]["estimator"] for s in study} == {"imputation", "twfe"}

@@ -31,6 +31,7 @@ COMMON_OPTIONS: dict[str, Any] = {
     "ri_draws": DEFAULT_DRAWS,
     "ri_pool": "treated",
     "seed": DEFAULT_SEED,
+    "family": "linear",  # also the keyword argument of estimate(); a study model's `family`
 }
 KERNELS = ("bartlett", "uniform")
 FAMILIES = ("linear", "poisson")
@@ -77,6 +78,10 @@ def resolve_options(design: str, options: dict[str, Any]) -> dict[str, Any]:
             f"options: {', '.join(sorted(defaults))}",
         )
     resolved = defaults | {k: _coerce(k, v, defaults[k]) for k, v in options.items()}
+    if resolved["family"] not in FAMILIES:
+        raise EstimateError(
+            "--family", f"unknown family {resolved['family']!r}", f"one of {', '.join(FAMILIES)}"
+        )
     for key in ("conley_kernel", "conley_lag_kernel"):
         if resolved[key] not in KERNELS:
             raise EstimateError(f"--option {key}", f"unknown kernel {resolved[key]!r}", "bartlett or uniform")
@@ -136,9 +141,8 @@ def estimate(
     """
     if inference not in INFERENCE:
         raise EstimateError("--inference", f"unknown method {inference!r}", f"one of {', '.join(INFERENCE)}")
-    if family not in FAMILIES:
-        raise EstimateError("--family", f"unknown family {family!r}", f"one of {', '.join(FAMILIES)}")
-    resolved = resolve_options(design, options)
+    resolved = resolve_options(design, {"family": family} | options)  # a `family` option wins
+    family = resolved["family"]
     if family == "poisson" and design not in POISSON_DESIGNS:
         raise EstimateError(
             "--family poisson", f"not available for the {design} design", f"use {', '.join(POISSON_DESIGNS)}"
@@ -147,7 +151,6 @@ def estimate(
         raise EstimateError(
             "--family poisson", f"supports cluster inference, not {inference}", "--inference cluster"
         )
-    resolved["family"] = family
     module = DESIGNS[design]
     if resolved["lag"]:
         treatment = f"l({treatment}, {int(resolved['lag'])})"

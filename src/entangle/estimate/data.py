@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,16 +43,9 @@ class Panel:
     lat: np.ndarray | None  # per unit (indexed by unit_code), when the panel has coordinates
     lon: np.ndarray | None
     columns: dict[str, np.ndarray]  # extra columns asked for by a design (e.g. a feasibility flag)
-    digest: _Digest | str  # see panel_hash
+    panel_hash: str
     warnings: list[str] = field(default_factory=list)
     synthetic: bool = False
-
-    @property
-    def panel_hash(self) -> str:
-        """SHA-256 of y, d, controls, unit and period codes in row order (docs/estimation.md)."""
-        if not isinstance(self.digest, str):
-            self.digest = self.digest.result()
-        return self.digest
 
     @property
     def n_obs(self) -> int:
@@ -138,24 +130,6 @@ def _hash(arrays: list[np.ndarray]) -> str:
     for arr in arrays:
         digest.update(np.ascontiguousarray(arr).view(np.uint8).data)
     return digest.hexdigest()
-
-
-class _Digest:
-    """SHA-256 of the model's arrays, computed on a thread while the model is fitted (hashlib
-    releases the GIL; on 5M rows the hash is ~0.1 s a fit need not wait for). A plain thread,
-    not a pool, so a forked worker never waits on a pool thread that did not survive the fork."""
-
-    def __init__(self, arrays: list[np.ndarray]) -> None:
-        self._value = ""
-        self._thread = threading.Thread(target=self._run, args=(arrays,), daemon=True)
-        self._thread.start()
-
-    def _run(self, arrays: list[np.ndarray]) -> None:
-        self._value = _hash(arrays)
-
-    def result(self) -> str:
-        self._thread.join()
-        return self._value
 
 
 def _check_collinear(d: np.ndarray, x: np.ndarray, names: tuple[str, ...], treatment: str) -> None:
@@ -317,7 +291,7 @@ def prepare(
                 f"columns {LAT}/{LON}", "missing or out-of-range coordinates", "fix the panel"
             )
 
-    digest = _Digest([y, d, x, unit_code, period_code])
+    digest = _hash([y, d, x, unit_code, period_code])
     return Panel(
         outcome=outcome,
         treatment=treatment,
@@ -335,7 +309,7 @@ def prepare(
         lat=lat,
         lon=lon,
         columns={c: sel(v) for c, v in extras.items()},
-        digest=digest,
+        panel_hash=digest,
         warnings=warnings,
         synthetic=synthetic,
     )

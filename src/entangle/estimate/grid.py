@@ -27,20 +27,35 @@ from entangle.estimate.result import Result
 Spec = dict[str, Any]
 
 
+def lagged(treatment: str, lag: int) -> str:
+    """A lag is a term: ``l(treatment, lag)`` (the Result and its formula show it)."""
+    return f"l({treatment}, {int(lag)})" if lag else treatment
+
+
+def lag_as_term(spec: Spec) -> Spec:
+    """A spec whose ``lag`` option (an int) has become its treatment term ``l(treatment, lag)``."""
+    options = dict(spec.get("options", {}))
+    if type(options.get("lag")) is not int or options["lag"] <= 0:
+        return spec  # no lag, or a value estimate() will check and refuse
+    return spec | {"treatment": lagged(spec["treatment"], options.pop("lag")), "options": options}
+
+
 def spec_from_model(model) -> Spec:
     """A study ``Model`` as a spec; ``unit``, ``time`` and ``cluster`` may sit in its options."""
     options = dict(model.options)
     spec = {k: options.pop(k) for k in _MODEL_KEYS if k in options}
-    return spec | {
-        "design": model.design,
-        "outcome": model.outcome,
-        "treatment": model.treatment,
-        "inference": model.inference,
-        "family": model.family,
-        "controls": list(model.controls),
-        "options": options,
-        "strict": False,  # a model that cannot be estimated is listed with its reason; the rest still run
-    }
+    return lag_as_term(
+        spec
+        | {
+            "design": model.design,
+            "outcome": model.outcome,
+            "treatment": model.treatment,
+            "inference": model.inference,
+            "controls": list(model.controls),
+            "options": options | ({"family": model.family} if model.family != "linear" else {}),
+            "strict": False,  # a model that cannot be estimated is listed with its reason; the rest still run
+        }
+    )
 
 
 def _fill(name: str, radius: float | None) -> str:
@@ -68,7 +83,7 @@ def expand_grid(grid) -> list[Spec]:
     )
     for design, family, outcome, treatment, controls, radius, lag, sample, estimator, inference in dims:
         own = DESIGNS[design].OPTIONS if design in DESIGNS else {}
-        options: dict[str, Any] = {"lag": lag} if lag else {}
+        options: dict[str, Any] = {"family": family} if family != "linear" else {}
         if estimator is not None and "estimator" in own:
             options["estimator"] = estimator
         if "censored_onsets" in own and sample == "keep_censored":
@@ -76,9 +91,8 @@ def expand_grid(grid) -> list[Spec]:
         spec = {
             "design": design,
             "outcome": _fill(outcome, radius),
-            "treatment": _fill(treatment, radius),
+            "treatment": lagged(_fill(treatment, radius), lag),
             "inference": inference,
-            "family": family,
             "controls": [_fill(c, radius) for c in controls],
             "options": options,
             "strict": False,
@@ -114,10 +128,9 @@ def run_one(frame: pd.DataFrame, spec: Spec, metadata: dict | None = None) -> Re
             spec["treatment"],
             controls=tuple(spec.get("controls", ())),
             inference=spec.get("inference", "cluster"),
-            family=spec.get("family", "linear"),
             metadata=metadata,
             **kwargs,
-            **spec.get("options", {}),
+            **spec.get("options", {}),  # with "family" when not linear
         )
     except EntangleError as exc:
         if spec.get("strict", True):

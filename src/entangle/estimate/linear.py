@@ -141,7 +141,8 @@ def fit_linear(
     has them at hand (twfe: the treatment column itself), which saves a units × periods round trip.
     """
     solver = SOLVER.get()
-    if solver is not None and (shared := solver(panel, build, inference, options)) is not None:
+    linear = options.get("family", "linear") == "linear"  # the shared solver is least squares only
+    if solver is not None and linear and (shared := solver(panel, build, inference, options)) is not None:
         return shared
     regressors = observed if observed is not None else build(panel.matrix(panel.d))
     for term, values in regressors.items():

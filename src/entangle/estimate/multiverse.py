@@ -63,6 +63,25 @@ class _PerModel(Exception):
     """This specification goes the per-model way (``grid.run_one``)."""
 
 
+def _missing_counts(columns: _Columns, plan: _Plan) -> str:
+    """Missing values per model column, in ``prepare``'s words (outcome, treatment, controls)."""
+    excluded = (
+        plan.censored.get("flags", ()) if plan.censored and plan.censored.get("mode") == "exclude" else ()
+    )
+    key = ("kept", plan.unit, tuple(excluded))
+    if key not in columns.samples:
+        units = columns.frame[plan.unit]
+        columns.samples[key] = ~units.astype(str).isin(set(excluded)).to_numpy() if excluded else None
+    kept = columns.samples[key]
+    parts = []
+    for name in dict.fromkeys(plan.columns.values()):
+        flags = np.isnan(columns(name))
+        count = int(flags[kept].sum() if kept is not None else flags.sum())
+        if count:
+            parts.append(f"{name} {count}")
+    return ", ".join(parts)
+
+
 @dataclass
 class _Plan:
     spec: Spec
@@ -145,7 +164,10 @@ class _Columns:
             series = self.frame[name]
             if not (pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series)):
                 raise _PerModel(name)
-            self._cache[name] = series.to_numpy(dtype=float, na_value=np.nan)
+            values = series.to_numpy(dtype=float, na_value=np.nan)
+            if (np.abs(values) > MAX_ABS_VALUE).any():  # infinite or huge: the per-model path says so
+                raise _PerModel(name)
+            self._cache[name] = values
         return self._cache[name]
 
 
@@ -155,10 +177,11 @@ def _plan(spec: Spec, columns: _Columns, mapping: dict[str, str], metadata: dict
     inference = spec.get("inference", "cluster")
     if design not in SHARED_DESIGNS or inference not in ("cluster", "conley"):
         raise _PerModel(design)
-    family = spec.get("family", "linear")
+    options = dict(spec.get("options", {}))
+    family = options.pop("family", "linear")  # as estimate() takes it: a keyword, not an option
     if family != "linear":
         raise _PerModel("family")
-    resolved = api.resolve_options(design, dict(spec.get("options", {}))) | {"family": family}
+    resolved = api.resolve_options(design, options) | {"family": family}
     if design == "event-study" and resolved["estimator"] != "twfe":
         raise _PerModel("estimator")
     if resolved.get("weights"):
@@ -350,7 +373,7 @@ def _group(plan: _Plan, columns: _Columns) -> _Group:
         lat=lat,
         lon=lon,
         columns=extras,
-        digest="",
+        panel_hash="",
     )
     effects = fixed_effects(base, str(plan.resolved["fixef"]))
     levels = [int(codes.max()) + 1 for codes in effects.values()]
@@ -561,7 +584,7 @@ def _fit_shared(
         d=d,
         x=x,
         cluster_code=codes,
-        digest=group.hash(cols, len(controls), lag, y, d, x),
+        panel_hash=group.hash(cols, len(controls), lag, y, d, x),
         warnings=warnings,
         synthetic=synthetic,
     )
@@ -705,6 +728,7 @@ def run_multiverse(
 
     if not specs:
         return []
+    specs = [grid.lag_as_term(spec) for spec in specs]  # a lag is the term l(treatment, k)
     frame, named, groups, alone = plan_groups(frame, specs, metadata)
     results: list[Result | None] = [None] * len(specs)
     if dask is None:
