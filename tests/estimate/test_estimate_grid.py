@@ -49,11 +49,17 @@ def test_local_and_dask_grids_are_identical():
         distributed.Client(cluster) as client,
     ):
         remote = run_specs(frame, specs, metadata=meta, dask=client, progress=False)
-    # identical up to the last bits of BLAS reductions (Dask workers run single-threaded BLAS)
-    ours, theirs = _flatten([r.to_dict() for r in local]), _flatten([r.to_dict() for r in remote])
-    assert [x for x in ours if isinstance(x, str)] == [x for x in theirs if isinstance(x, str)]
-    numbers = [x for x in ours if not isinstance(x, str)]
-    assert numbers == pytest.approx([x for x in theirs if not isinstance(x, str)], rel=1e-12)
+    # identical up to the last bits of BLAS reductions (Dask workers run single-threaded BLAS), except
+    # what pyfixest fits on an unbalanced sample (the imputation event study's pre-trend regression on
+    # untreated rows): its iterative demeaning stops at tolerance 1e-6 at a point that depends on the
+    # number of threads (OMP/RAYON_NUM_THREADS=1, as on a worker, moves a lead's SE by 4e-7 relative)
+    for a, b in zip(local, remote, strict=True):
+        ours, theirs = _flatten(a.to_dict()), _flatten(b.to_dict())
+        assert [x for x in ours if isinstance(x, str)] == [x for x in theirs if isinstance(x, str)]
+        numbers = [x for x in ours if not isinstance(x, str)]
+        unbalanced = a.design == "event-study" and a.extra.get("estimator") == "imputation"
+        rel = 1e-4 if unbalanced else 1e-12  # p-values and CI bounds move more than the SE
+        assert numbers == pytest.approx([x for x in theirs if not isinstance(x, str)], rel=rel)
     # y2 = 2·y + 1: every effect doubles, a check that the grid really varied the outcome
     by_key = {(r.design, r.outcome, r.options["lag"]): r for r in local if r.inference == "cluster"}
     for (design, outcome, lag), result in by_key.items():

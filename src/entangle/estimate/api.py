@@ -180,39 +180,31 @@ def estimate(
     )
     _check_window(resolved, options, panel.n_periods)
     fit = module.fit(panel, inference, resolved, progress)
-    return assemble(panel, fit, design, outcome, treatment, inference, list(controls), resolved, censored)
+    return assemble(panel, fit, design, inference, resolved, censored)
 
 
 def assemble(
-    panel: Panel,
-    fit: DesignFit,
-    design: str,
-    outcome: str,
-    treatment: str,
-    inference: str,
-    controls: list[str],
-    resolved: dict[str, Any],
-    censored: dict | None,
+    panel: Panel, fit: DesignFit, design: str, inference: str, resolved: dict[str, Any], censored: dict | None
 ) -> Result:
     """The ``Result`` of a fitted design (shared by ``estimate`` and the multiverse)."""
     family = str(resolved.get("family", "linear"))
-    if family == "linear" and parse(outcome).binary:
+    if family == "linear" and parse(panel.outcome).binary:
         fit.extra["model"] = "linear probability model"
-    separation = fit.extra.get("separation", {})
     warnings = [*panel.warnings, *fit.warnings]
     if censored is not None:
         fit.extra["censored_onsets"] = censored
         if censored.get("excluded_units"):
             warnings.append(
-                f"{censored['excluded_units']} units with a left-censored onset of {treatment} excluded "
-                "(treated when coverage began; -o censored_onsets=keep keeps them)"
+                f"{censored['excluded_units']} units with a left-censored onset of {panel.treatment} "
+                "excluded (treated when coverage began; -o censored_onsets=keep keeps them)"
             )
+    separation = fit.extra.get("separation", {})
     if panel.synthetic:
         warnings.insert(0, "synthetic panel (entangle simulate): not real data")
     return Result(
         design=design,
-        outcome=outcome,
-        treatment=treatment,
+        outcome=panel.outcome,
+        treatment=panel.treatment,
         inference=inference,
         n_obs=panel.n_obs - int(separation.get("obs_dropped", 0)),
         n_units=panel.n_units - int(separation.get("units_dropped", 0)),
@@ -222,7 +214,8 @@ def assemble(
         panel_hash=panel.panel_hash,
         entangle_version=__version__,
         warnings=warnings,
-        options={"unit": panel.unit, "time": panel.time, "cluster": panel.cluster, "controls": controls}
+        options={"unit": panel.unit, "time": panel.time, "cluster": panel.cluster}
+        | {"controls": list(panel.controls)}
         | resolved,
         extra=fit.extra,
         synthetic=panel.synthetic,

@@ -70,9 +70,7 @@ def expand_grid(grid) -> list[Spec]:
     )
     for design, family, outcome, treatment, controls, radius, lag, sample, estimator, inference in dims:
         own = DESIGNS[design].OPTIONS if design in DESIGNS else {}
-        options: dict[str, Any] = {}
-        if family != "linear":
-            options["family"] = family
+        options: dict[str, Any] = {"family": family} if family != "linear" else {}
         if estimator is not None and "estimator" in own:
             options["estimator"] = estimator
         if "censored_onsets" in own and sample == "keep_censored":

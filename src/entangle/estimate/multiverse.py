@@ -48,12 +48,16 @@ from entangle.estimate.inference.conley import conley_vcov
 from entangle.estimate.linear import SOLVER
 from entangle.estimate.result import Estimate, Result
 from entangle.estimate.specs import Spec, lag_as_term, progress_bar, run_on_dask, run_one
+from entangle.estimate.terms import materialize
 from entangle.estimate.timing import censored_units
 
 SHARED_DESIGNS = ("twfe", "dose", "event-study", "spillover")
 DEMEAN_TOL = 1e-6  # pyfixest's default (MapDemeaner.fixef_tol), so results match feols
 DEMEAN_MAXITER = 100_000
 COLLIN_TOL = 1e-9  # feols's default
+# S = T[x, y] − T[x, x]·β cancels digits when regressors are nearly collinear (cond² of the
+# correlation matrix ≈ digits lost); beyond this the scores are formed from residuals instead
+WELL_CONDITIONED = 1e3
 
 
 class _PerModel(Exception):
@@ -90,24 +94,29 @@ class _Plan:
     censored: dict | None
     key: tuple  # the group: sample, fixed effects, unit/time columns
     sample: _Sample
+    excluded: tuple[str, ...]  # units left out for left-censored onsets
 
 
 def _materialize(frame: pd.DataFrame, specs: list[Spec]) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Formula terms (``log1p(l(x, 1))``...) as columns, once for the whole grid."""
-    try:
-        from entangle.estimate.terms import materialize
-    except ImportError:  # before formula terms exist every name is a column
-        return frame, {}
+    """Formula terms (``log1p(l(x, 1))``...) as columns, once for the whole grid. A bad term is
+    left as written: the per-model path reports it for the specs that use it."""
     by_unit: dict[tuple[str, str], list[str]] = {}
     for spec in specs:
         names = [spec["outcome"], spec["treatment"], *spec.get("controls", ())]
         by_unit.setdefault((spec.get("unit", "unit_id"), spec.get("time", "period")), []).extend(names)
     mapping: dict[str, str] = {}
     for (unit, time), names in by_unit.items():
+        names = list(dict.fromkeys(names))
         try:
-            frame, found = materialize(frame, list(dict.fromkeys(names)), unit=unit, period=time)
-        except EntangleError:
-            continue  # a bad term: the per-model path reports it for the specs that use it
+            frame, found = materialize(frame, names, unit=unit, period=time)
+        except EntangleError:  # find the bad ones, keep the rest
+            found = {}
+            for name in names:
+                try:
+                    frame, one = materialize(frame, [name], unit=unit, period=time)
+                except EntangleError:
+                    continue
+                found |= one
         mapping |= found
     return frame, mapping
 
@@ -119,6 +128,29 @@ class _Columns:
         self.frame = frame
         self._cache: dict[str, np.ndarray] = {}
         self.samples: dict[tuple, Any] = {}
+
+    def base(self, unit: str, excluded: tuple[str, ...]) -> np.ndarray:
+        """Rows left after excluding units (left-censored onsets): what ``prepare`` is given."""
+        key = ("base", unit, excluded)
+        if key not in self.samples:
+            mask = np.ones(len(self.frame), dtype=bool)
+            if excluded:
+                mask &= ~self.frame[unit].astype(str).isin(set(excluded)).to_numpy()
+            self.samples[key] = mask
+        return self.samples[key]
+
+    def nan_count(self, name: str, unit: str, excluded: tuple[str, ...]) -> int:
+        key = ("nan count", name, unit, excluded)
+        if key not in self.samples:
+            self.samples[key] = int(np.isnan(self(name))[self.base(unit, excluded)].sum())
+        return self.samples[key]
+
+    def huge(self, name: str) -> bool:
+        """Infinite or beyond ``data.MAX_ABS_VALUE``: ``prepare`` refuses the column."""
+        key = ("huge", name)
+        if key not in self.samples:
+            self.samples[key] = bool((np.abs(self(name)) > MAX_ABS_VALUE).any())
+        return self.samples[key]
 
     def has_nan(self, name: str) -> bool:
         key = ("nan", name)
@@ -146,11 +178,15 @@ def _plan(spec: Spec, columns: _Columns, mapping: dict[str, str], metadata: dict
     inference = spec.get("inference", "cluster")
     if design not in SHARED_DESIGNS or inference not in ("cluster", "conley"):
         raise _PerModel(design)
-    resolved = api.resolve_options(design, dict(spec.get("options", {})))
+    options = dict(spec.get("options", {}))
+    family = options.pop("family", "linear")  # as estimate() takes it: a keyword, not an option
+    if family != "linear":
+        raise _PerModel("family")
+    resolved = api.resolve_options(design, options) | {"family": family}
     if design == "event-study" and resolved["estimator"] != "twfe":
         raise _PerModel("estimator")
-    if resolved.get("family", "linear") != "linear" or resolved.get("weights"):
-        raise _PerModel("family")
+    if resolved.get("weights"):
+        raise _PerModel("weights")
     unit, time = spec.get("unit", "unit_id"), spec.get("time", "period")
     cluster = spec.get("cluster") or unit
     frame = columns.frame
@@ -160,8 +196,11 @@ def _plan(spec: Spec, columns: _Columns, mapping: dict[str, str], metadata: dict
     roles = {"outcome": spec["outcome"], "treatment": spec["treatment"]}
     roles |= {f"c{k}": c for k, c in enumerate(spec.get("controls", ()))}
     named = {role: mapping.get(expr, expr) for role, expr in roles.items()}
-    if named["outcome"] == named["treatment"]:
-        raise _PerModel("outcome = treatment")
+    controls = [named[f"c{k}"] for k in range(len(roles) - 2)]
+    if named["outcome"] == named["treatment"] or {named["outcome"], named["treatment"]} & set(controls):
+        raise _PerModel("a column in two roles")  # prepare's error names it
+    if any(columns.huge(n) for n in set(named.values())):
+        raise _PerModel("infinite or huge values")
     censored = None
     excluded: tuple[str, ...] = ()
     if "censored_onsets" in resolved:
@@ -177,68 +216,36 @@ def _plan(spec: Spec, columns: _Columns, mapping: dict[str, str], metadata: dict
         if flagged and mode == "exclude":
             excluded = tuple(sorted(flagged))
     missing = tuple(sorted(n for n in set(named.values()) if columns.has_nan(n)))
-    lag = int(resolved["lag"])
-    sample = _sample(columns, unit, time, excluded, missing, lag, named["treatment"] if lag else None)
-    key = (unit, time, sample.fingerprint, sample.dropped_missing, sample.lag_warning, resolved["fixef"])
-    return _Plan(spec, resolved, unit, time, cluster, named, censored, key, sample)
+    sample = _sample(columns, unit, time, excluded, missing)
+    key = (unit, time, sample.fingerprint, sample.dropped_missing, resolved["fixef"])
+    return _Plan(spec, resolved, unit, time, cluster, named, censored, key, sample, excluded)
 
 
 @dataclass
 class _Sample:
-    """The rows a spec keeps (after excluded onsets, missing values and its lag), as ``prepare``
-    would keep them, with the lagged treatment and the warnings that go with them."""
+    """The rows a spec keeps (after excluded onsets and missing values), as ``prepare`` keeps them."""
 
     rows: np.ndarray
-    lagged: np.ndarray | None
     dropped_missing: int
-    lag_warning: str | None
     fingerprint: str
 
 
 def _sample(
-    columns: _Columns,
-    unit: str,
-    time: str,
-    excluded: tuple[str, ...],
-    missing: tuple[str, ...],
-    lag: int,
-    treatment: str | None,
+    columns: _Columns, unit: str, time: str, excluded: tuple[str, ...], missing: tuple[str, ...]
 ) -> _Sample:
-    key = ("sample", unit, time, excluded, missing, lag, treatment)
+    key = ("sample", unit, time, excluded, missing)
     if key in columns.samples:
         return columns.samples[key]
     frame = columns.frame
-    if ("present", unit, time) not in columns.samples:
-        columns.samples[("present", unit, time)] = ~(
-            pd.isna(frame[unit]).to_numpy() | pd.isna(frame[time]).to_numpy()
-        )
-    base_mask = columns.samples[("present", unit, time)].copy()
-    if excluded:
-        base_mask &= ~frame[unit].astype(str).isin(set(excluded)).to_numpy()
-    keep = base_mask.copy()
+    base = columns.base(unit, excluded)
+    keep = base & ~(pd.isna(frame[unit]).to_numpy() | pd.isna(frame[time]).to_numpy())
     for name in missing:
         keep &= ~np.isnan(columns(name))
     rows = np.flatnonzero(keep)
     if len(rows) == 0:
         raise _PerModel("empty sample")
-    lagged, lag_warning = None, None
-    if lag:
-        unit_code, _ = pd.factorize(frame[unit].to_numpy()[rows], sort=True)
-        period_code, periods = pd.factorize(frame[time].to_numpy()[rows], sort=True)
-        n_u, n_t = int(unit_code.max()) + 1, len(periods)
-        full = np.full((n_u, n_t), np.nan)
-        full[unit_code, period_code] = columns(treatment)[rows]
-        source = period_code - lag
-        inside = (source >= 0) & (source < n_t)
-        values = np.where(inside, full[unit_code, np.clip(source, 0, n_t - 1)], np.nan)
-        ok = ~np.isnan(values)
-        lag_warning = (
-            f"treatment lagged {lag} {'period' if lag == 1 else 'periods'}; "
-            f"{int((~ok).sum())} rows without a lagged value dropped"
-        )
-        rows, lagged = rows[ok], values[ok]
     fingerprint = hashlib.blake2b(rows.astype(np.int64).tobytes(), digest_size=16).hexdigest()
-    columns.samples[key] = _Sample(rows, lagged, int(base_mask.sum() - keep.sum()), lag_warning, fingerprint)
+    columns.samples[key] = _Sample(rows, int(base.sum() - keep.sum()), fingerprint)
     return columns.samples[key]
 
 
@@ -251,7 +258,6 @@ class _Group:
     flist: np.ndarray
     n_levels: list[int]
     dropped_missing: int
-    lag_warning: str | None
     demeaned: dict[Any, np.ndarray] = field(default_factory=dict)
     clusters: dict[str, tuple[np.ndarray, int, int]] = field(default_factory=dict)
     names: dict[tuple, list[str]] = field(default_factory=dict)  # a design key's regressor names
@@ -376,7 +382,7 @@ def _group(plan: _Plan, columns: _Columns) -> _Group:
         if (np.bincount(codes, minlength=n) < 2).any():
             raise _PerModel("singleton fixed effects")  # feols would drop them
     flist = np.column_stack(list(effects.values())).astype(np.uint64)
-    return _Group(rows, base, flist, levels, plan.sample.dropped_missing, plan.sample.lag_warning)
+    return _Group(rows, base, flist, levels, plan.sample.dropped_missing)
 
 
 def _cluster(group: _Group, name: str, columns: _Columns) -> tuple[np.ndarray, int, int, Any]:
@@ -437,8 +443,9 @@ def _solver(group: _Group, plan: _Plan, columns: _Columns, uses: int = 1):
     products, and for CRV1 their within-cluster cross products T_g[a, b] = Σ_{i∈g} ã_i b̃_i. A spec
     then costs O(G·k²): the cluster scores are S_g = Σ_{i∈g} x̃_i ũ_i = T_g[x, y] − T_g[x, x]·β, so
     neither residuals nor scores are formed row by row. T[x, x] costs k²/2 passes over the rows, so
-    it is only worth it for regressors that ``uses`` ≥ k/2 specs share; otherwise (and for Conley,
-    which needs them) residuals and scores are formed directly."""
+    it is only worth it for regressors that ``uses`` ≥ k/2 specs share, and only accurate when they
+    are far from collinear; otherwise (and for Conley, which needs them) residuals and scores are
+    formed directly."""
     design_key = _design_key(plan)
     outcome = ("col", plan.columns["outcome"])
     controls = [("col", plan.columns[f"c{k}"]) for k in range(len(plan.spec.get("controls", ())))]
@@ -490,7 +497,9 @@ def _solver(group: _Group, plan: _Plan, columns: _Columns, uses: int = 1):
         else:
             _codes, n_clusters, fe_df, members = _cluster(group, plan.cluster, columns)
             cl = plan.cluster
-            if 2 * uses >= gram.shape[0]:
+            scale = np.sqrt(np.diag(gram))
+            conditioned = np.linalg.cond(gram / np.outer(scale, scale)) < WELL_CONDITIONED
+            if 2 * uses >= gram.shape[0] and conditioned:
                 # T[g, a, b] over the spec's columns, and T[g, a, y]
                 t_xx = np.concatenate(
                     [
@@ -534,7 +543,7 @@ def _fit_shared(
     spec, resolved, cols = plan.spec, plan.resolved, plan.columns
     base = group.base
     y = group.column(cols["outcome"], columns)
-    d = plan.sample.lagged if plan.sample.lagged is not None else group.column(cols["treatment"], columns)
+    d = group.column(cols["treatment"], columns)
     needs_xy = spec.get("inference", "cluster") == "conley" or spec["design"] == "spillover"
     if needs_xy and group.base.lat is None:
         raise _PerModel("coordinates")
@@ -552,13 +561,14 @@ def _fit_shared(
         raise _PerModel("clusters")
     warnings = []
     if group.dropped_missing:
-        counts = _missing_counts(columns, plan)
+        excluded = plan.excluded
+        named = dict.fromkeys([cols["outcome"], cols["treatment"], *control_cols])
+        counts = [(n, columns.nan_count(n, plan.unit, excluded)) for n in named]
+        listed = ", ".join(f"{n} {c}" for n, c in counts if c)
         warnings.append(
             f"dropped {group.dropped_missing} rows with missing values in the model's columns"
-            + (f" ({counts})" if counts else "")
+            + (f" ({listed})" if listed else "")
         )
-    if group.lag_warning:
-        warnings.append(group.lag_warning)
     if n_clusters < FRAGILE_CLUSTERS:
         warnings.append(
             f"only {n_clusters} clusters (< {FRAGILE_CLUSTERS}): clustered standard errors are fragile; "
@@ -579,6 +589,10 @@ def _fit_shared(
         warnings=warnings,
         synthetic=synthetic,
     )
+    try:
+        api._check_window(resolved, spec.get("options", {}), base.n_periods)
+    except EstimateError:
+        raise _PerModel("window") from None
     group.demean(("col", cols["outcome"]), y)
     for k, name in enumerate(control_cols):
         group.demean(("col", name), x[:, k])
@@ -610,17 +624,7 @@ def _fit_shared(
             "excluded_units": 0,
             "note": "the panel records no left-censored onsets: nothing excluded",
         }
-    return api.assemble(
-        panel,
-        fit,
-        spec["design"],
-        spec["outcome"],
-        spec["treatment"],
-        spec.get("inference", "cluster"),
-        list(controls),
-        resolved,
-        censored,
-    )
+    return api.assemble(panel, fit, spec["design"], spec.get("inference", "cluster"), resolved, censored)
 
 
 def _checks(base: Panel, d: np.ndarray, x: np.ndarray, controls: tuple[str, ...], treatment: str) -> bool:
@@ -673,10 +677,15 @@ def _run_group(frame: pd.DataFrame, specs: list[Spec], metadata: dict | None) ->
 
 
 def _prepared(frame: pd.DataFrame, specs: list[Spec]) -> tuple[pd.DataFrame, list[Spec]]:
-    """The frame with every term of the grid as a column, and the specs naming those columns."""
-    frame, mapping = _materialize(frame, specs)
-    if not mapping:
-        return frame, specs
+    """The frame with every term of the grid as a column, and the specs naming those columns. As in
+    ``estimate``, ``lag=k`` makes the treatment ``l(treatment, k)``."""
+    lagged = [
+        spec | {"treatment": f"l({spec['treatment']}, {int(spec['options']['lag'])})"}
+        if spec.get("options", {}).get("lag")
+        else spec
+        for spec in specs
+    ]
+    frame, mapping = _materialize(frame, lagged)
     return frame, [
         spec
         | {
@@ -684,7 +693,7 @@ def _prepared(frame: pd.DataFrame, specs: list[Spec]) -> tuple[pd.DataFrame, lis
             "treatment": mapping.get(spec["treatment"], spec["treatment"]),
             "controls": [mapping.get(c, c) for c in spec.get("controls", ())],
         }
-        for spec in specs
+        for spec in lagged
     ]
 
 
@@ -732,19 +741,11 @@ def run_multiverse(
                 bar.advance(task, len(members))
             for i in range(len(specs)):
                 if results[i] is None:
-                    results[i] = _relabel(run_one(frame, named[i], metadata), specs[i])
+                    results[i] = run_one(frame, specs[i], metadata)
                     if i in alone:
                         bar.advance(task)
-        return [_relabel(r, s) for r, s in zip(results, specs, strict=True)]
+        return results
     return _run_dask(frame, specs, named, groups, metadata, dask, progress)
-
-
-def _relabel(result: Result, spec: Spec) -> Result:
-    """The Result names the expressions the user wrote, not the columns they became."""
-    result.outcome, result.treatment = spec["outcome"], spec["treatment"]
-    if "controls" in result.options and spec.get("controls"):
-        result.options["controls"] = list(spec["controls"])
-    return result
 
 
 def _run_dask(
@@ -786,10 +787,10 @@ def _run_dask(
         rest = [i for i, r in enumerate(results) if r is None]
         if rest:
             # A user error on a worker is re-raised here as itself (EntangleError pickles).
-            done = run_on_dask(frame, [named[i] for i in rest], metadata, client, progress)
+            done = run_on_dask(frame, [specs[i] for i in rest], metadata, client, progress)
             for i, result in zip(rest, done, strict=True):
                 results[i] = result
-        return [_relabel(r, s) for r, s in zip(results, specs, strict=True)]
+        return results
     finally:
         if own:
             client.close()
