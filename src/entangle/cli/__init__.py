@@ -6,6 +6,7 @@ Heavy libraries are imported inside commands, so ``entangle --help`` stays fast.
 
 from __future__ import annotations
 
+import signal
 import sys
 import traceback
 
@@ -120,4 +121,8 @@ def _usage_hint(exc: TyperException) -> str:
 
 
 def main() -> None:
-    sys.exit(run_cli(sys.argv[1:]))
+    code = run_cli(sys.argv[1:])
+    # The command is over and its outcome decided: a Ctrl-C during interpreter shutdown must not turn
+    # a finished load into a death by signal with no word said.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
