@@ -67,12 +67,13 @@ def _hrddp(mon: dict, data) -> str:
             f"<td class='small'>{esc(_conditioned_words(tie))}</td></tr>"
         )
     parts.append(
+        "<div class='tablewrap'>"
         "<table><thead><tr><th>support tie</th><th>months active</th><th>events while active</th>"
         "<th>civilian deaths while active</th><th>deaths / month while active</th>"
         "<th>deaths / month before</th><th>after</th><th>as associated actor</th>"
         "<th>flagged months</th><th>conditioned?</th></tr></thead><tbody>"
         + "".join(rows)
-        + "</tbody></table>"
+        + "</tbody></table></div>"
     )
     incidents = mon.get("incidents") or []
     if incidents:
@@ -90,11 +91,12 @@ def _hrddp(mon: dict, data) -> str:
         ]
         parts.append(
             "<p>The largest incidents by a supported force while the support was active (civilian deaths "
-            "as the event source codes them):</p><table><thead><tr><th>date</th><th>place</th>"
+            "as the event source codes them):</p><div class='tablewrap'>"
+            "<table><thead><tr><th>date</th><th>place</th>"
             "<th>perpetrator</th><th>civilians killed</th><th>event type</th>"
             "<th>nearest site of the supporting mission</th><th>source</th></tr></thead><tbody>"
             + "".join(lines)
-            + "</tbody></table>"
+            + "</tbody></table></div>"
         )
     else:
         parts.append(
@@ -148,8 +150,9 @@ def _profile(mech: dict) -> str:
         f"{esc(of)} site active in its month (great-circle km from the event's reported point). The bands "
         "of a year add up to the panel's civilian fatalities for that year.</p>",
         _profile_figure(profile),
-        "<details><summary>Civilian fatalities per year and band</summary><table><thead><tr>"
-        f"<th>year</th>{head}</tr></thead><tbody>{body}</tbody></table></details>",
+        "<details><summary>Civilian fatalities per year and band</summary><div class='tablewrap'>"
+        "<table><thead><tr>"
+        f"<th>year</th>{head}</tr></thead><tbody>{body}</tbody></table></div></details>",
     ]
     changes = mech.get("changes") or []
     if changes:
@@ -174,8 +177,11 @@ def _profile(mech: dict) -> str:
             "in each band of distance from that site, in the 12 months before and after (averaged over "
             "sites). Harm that falls near a site and rises in the next band is displaced, not "
             "prevented. These are descriptive comparisons, not effects.</p>"
+            "<div class='tablewrap'>"
             "<table><thead><tr><th>change</th><th>distance from the site</th><th>before</th>"
-            "<th>after</th><th>difference</th></tr></thead><tbody>" + "".join(lines) + "</tbody></table>"
+            "<th>after</th><th>difference</th></tr></thead><tbody>"
+            + "".join(lines)
+            + "</tbody></table></div>"
         )
     return "".join(parts)
 
