@@ -231,3 +231,35 @@ def test_outlying_reference_is_flagged_and_biases_only_twfe_against_it():
     assert -2.3 < bias["twfe"] < -1.7 and cover["twfe"] < 0.1
     assert abs(bias["pre_mean"]) < abs(bias["twfe"]) / 2
     assert abs(bias["imputation"]) < abs(bias["pre_mean"])
+
+
+def test_singleton_cells_keep_their_share_of_the_variance():
+    # Six treated units, each its own cohort, so every e=0 observation is alone in its cohort x
+    # period cell. Untreated outcomes are exactly unit + period effects (stage-1 residuals 0), so the
+    # BJS variance of the e=0 estimate is the treated part alone, computed here by hand: each
+    # observation's tau against the mean tau of the *other* e=0 observations (cohorts pooled).
+    rng = np.random.default_rng(7)
+    units, periods = 16, 12
+    onsets = {u: 3 + u for u in range(6)}  # units 6..15 are never treated
+    tau0 = rng.normal(2.0, 1.5, size=6)
+    alpha, lam = rng.normal(size=units), rng.normal(size=periods)
+    rows = []
+    for u in range(units):
+        for t in range(periods):
+            treated = u in onsets and t >= onsets[u]
+            effect = tau0[u] + 0.1 * (t - onsets[u]) if treated else 0.0
+            rows.append(
+                {
+                    "unit_id": f"u{u}",
+                    "period": pd.Timestamp(2020, 1, 1) + pd.DateOffset(months=t),
+                    "y": alpha[u] + lam[t] + effect,
+                    "d": float(treated),
+                }
+            )
+    frame = pd.DataFrame(rows)
+    result = estimate(frame, "event-study", "y", "d", estimator="imputation")
+    e0 = next(e for e in result.estimates if e.term == "e=0")
+    assert e0.estimate == pytest.approx(tau0.mean(), abs=1e-8)
+    others = (tau0.sum() - tau0) / (len(tau0) - 1)
+    by_hand = np.sqrt((((tau0 - others) / len(tau0)) ** 2).sum())
+    assert e0.std_error == pytest.approx(by_hand, rel=1e-6)

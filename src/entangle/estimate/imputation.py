@@ -9,7 +9,8 @@ Variance: the estimate is linear in y, Σ v_it·y_it, with v = w on treated obse
 v = −Z0 (Z0'Z0)⁻¹ Z1'w on untreated ones. BJS's conservative estimator (their Theorem 3) sums the
 unit scores Σ_t v_it·ε̃_it within clusters, where ε̃ is the stage-1 residual on untreated
 observations and τ_it − τ̄ on treated ones, τ̄ being the v-weighted mean of the *other* treated
-observations of the same cohort × period (the leave-out version BJS recommend for small cells).
+observations of the same cohort × period (the leave-out version BJS recommend for small cells);
+an observation alone in its cell takes the mean of its event time, then of all treated observations.
 For Conley inference the unit scores are combined with the spatial kernel between units instead.
 """
 
@@ -116,17 +117,25 @@ def estimates(
     v0 = -(stage["z0"] @ gamma)
     tau = stage["tau"]
     treated_rows, untreated_rows = stage["treated_rows"], stage["untreated_rows"]
-    cohort = onset[panel.unit_code[treated_rows]]
-    cell = pd.factorize(cohort.astype(np.int64) * (panel.n_periods + 1) + panel.period_code[treated_rows])[0]
+    cohort = onset[panel.unit_code[treated_rows]].astype(np.int64)
+    period = panel.period_code[treated_rows]
+    # Cells for the leave-one-out means, finest first: cohort × period, then event time (cohorts
+    # pooled), then every treated observation. An observation alone in its cell takes the mean of
+    # the next coarser one; were its own τ used, its residual and its share of the variance would be 0.
+    cells = [
+        pd.factorize(cohort * (panel.n_periods + 1) + period)[0],
+        pd.factorize(period - cohort)[0],
+        np.zeros(len(tau), dtype=np.int64),
+    ]
     out = []
     for m, term in enumerate(weights):
         w = w1[:, m]
-        # leave-one-out cell means (BJS §4.3): an observation's own τ does not shrink its residual
-        wsum = np.bincount(cell, weights=w)[cell] - w
-        wtau = np.bincount(cell, weights=w * tau)[cell] - w * tau
-        count = np.bincount(cell)[cell] - 1
-        plain = (np.bincount(cell, weights=tau)[cell] - tau) / np.maximum(count, 1)
-        mean = np.where(wsum > 0, wtau / np.where(wsum > 0, wsum, 1), np.where(count > 0, plain, tau))
+        mean = np.zeros(len(tau))
+        found = np.zeros(len(tau), dtype=bool)
+        for cell in cells:
+            level, ok = _leave_one_out_mean(cell, w, tau)
+            mean = np.where(found, mean, level)
+            found |= ok
         scores = np.bincount(
             np.concatenate([panel.unit_code[treated_rows], panel.unit_code[untreated_rows]]),
             weights=np.concatenate([w * (tau - mean), v0[:, m] * stage["residual0"]]),
@@ -142,3 +151,14 @@ def estimates(
             variance = float((np.bincount(unit_cluster, weights=scores) ** 2).sum())
         out.append(Estimate.normal(term, float(w @ tau), float(np.sqrt(max(variance, 0.0)))))
     return out
+
+
+def _leave_one_out_mean(cell: np.ndarray, w: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per observation, the w-weighted mean τ of the *other* observations of its cell (BJS §4.3; the
+    plain mean where those carry no weight), and whether it has any other observation."""
+    wsum = np.bincount(cell, weights=w)[cell] - w
+    wtau = np.bincount(cell, weights=w * tau)[cell] - w * tau
+    count = np.bincount(cell)[cell] - 1
+    plain = (np.bincount(cell, weights=tau)[cell] - tau) / np.maximum(count, 1)
+    mean = np.where(wsum > 0, wtau / np.where(wsum > 0, wsum, 1), plain)
+    return mean, count > 0
