@@ -47,7 +47,7 @@ from entangle.estimate.design import DesignFit, fixed_effects, fixef_columns, us
 from entangle.estimate.inference.conley import conley_vcov
 from entangle.estimate.linear import SOLVER
 from entangle.estimate.result import Estimate, Result
-from entangle.estimate.specs import Spec, lag_as_term, progress_bar, run_on_dask, run_one
+from entangle.estimate.specs import Spec, dask_client, lag_as_term, progress_bar, run_on_dask, run_one
 from entangle.estimate.terms import materialize
 from entangle.estimate.timing import censored_units
 
@@ -757,20 +757,9 @@ def _run_dask(
     dask: Any,
     progress: bool,
 ) -> list[Result]:
-    try:
-        from distributed import Client, as_completed
-    except ImportError:
-        raise EstimateError(
-            "--dask", "dask.distributed is not installed", "pip install 'entangle[dask]'"
-        ) from None
-    own = isinstance(dask, str)
-    try:
-        client = Client(dask, timeout="10s") if own else dask
-    except OSError as exc:
-        raise EstimateError(
-            f"--dask {dask}", f"cannot reach the scheduler ({exc})", "check the address"
-        ) from None
-    try:
+    with dask_client(dask) as client:
+        from distributed import as_completed
+
         shared = client.scatter(frame, broadcast=True)
         members = list(groups.values())
         futures = [
@@ -791,6 +780,3 @@ def _run_dask(
             for i, result in zip(rest, done, strict=True):
                 results[i] = result
         return results
-    finally:
-        if own:
-            client.close()

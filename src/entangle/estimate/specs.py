@@ -4,6 +4,8 @@ its estimation by itself. Shared by the grid (grid.py) and the multiverse (multi
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -80,12 +82,11 @@ def progress_bar(total: int, enabled: bool):
     )
 
 
-def run_on_dask(
-    frame: pd.DataFrame, specs: list[Spec], metadata: dict | None, dask: Any, progress: bool
-) -> list[Result]:
-    """Every spec by itself on a Dask scheduler (an address or a ``distributed.Client``), in order."""
+@contextlib.contextmanager
+def dask_client(dask: Any) -> Iterator[Any]:
+    """A ``distributed.Client``: connected to an address (and closed afterwards), or the one given."""
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
     except ImportError:
         raise EstimateError(
             "--dask", "dask.distributed is not installed", "pip install 'entangle[dask]'"
@@ -98,6 +99,19 @@ def run_on_dask(
             f"--dask {dask}", f"cannot reach the scheduler ({exc})", "check the address"
         ) from None
     try:
+        yield client
+    finally:
+        if own:
+            client.close()
+
+
+def run_on_dask(
+    frame: pd.DataFrame, specs: list[Spec], metadata: dict | None, dask: Any, progress: bool
+) -> list[Result]:
+    """Every spec by itself on a Dask scheduler (an address or a ``distributed.Client``), in order."""
+    with dask_client(dask) as client:
+        from distributed import as_completed
+
         shared = client.scatter(frame, broadcast=True)
         futures = client.map(run_one, [shared] * len(specs), specs, metadata=metadata, pure=False)
         with progress_bar(len(specs), progress) as bar:
@@ -106,6 +120,3 @@ def run_on_dask(
                 bar.advance(task)
         # A user error on a worker is re-raised here as itself (EntangleError pickles).
         return client.gather(futures)
-    finally:
-        if own:
-            client.close()
