@@ -144,10 +144,9 @@ def fit(
         return estimate_file(panel, design=design, outcome=outcome, treatment=treatment, **options)
     metadata = None
     if hasattr(panel, "schema") and hasattr(panel, "to_pandas"):  # an Arrow table
-        import json
+        from entangle.panel.metadata import panel_metadata
 
-        raw = (panel.schema.metadata or {}).get(b"entangle")
-        metadata = json.loads(raw) if raw else None
+        metadata = panel_metadata(panel) or None
         panel = panel.to_pandas(date_as_object=False)
     return fit(panel, design, outcome, treatment, metadata=metadata, **options)
 

@@ -673,20 +673,13 @@ def _report_stage(
     return write_outputs(data, folder)
 
 
-def _panel_meta(panel) -> dict:
-    """The panel's metadata (``panel``: a table or a schema)."""
-    schema = getattr(panel, "schema", panel)
-    if schema is None or not schema.metadata or b"entangle" not in schema.metadata:
-        return {}
-    return json.loads(schema.metadata[b"entangle"])
-
-
 def _panel_rules(panel_dir: Path | None) -> dict:
     """The rules that changed the panel's numbers (provenance.json ``panel.rules``)."""
     import pyarrow.parquet as pq
 
+    from entangle.panel.metadata import panel_metadata
     from entangle.panel.rules import panel_rules
 
     if panel_dir is None or not (panel_dir / "panel.parquet").exists():
         return {}
-    return panel_rules(_panel_meta(pq.read_schema(panel_dir / "panel.parquet")))
+    return panel_rules(panel_metadata(pq.read_schema(panel_dir / "panel.parquet")))

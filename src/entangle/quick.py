@@ -15,7 +15,6 @@ store meant to serve several theatres.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -27,6 +26,7 @@ import pyarrow as pa
 from entangle.errors import InputError
 from entangle.panel.build import PanelSpec, build_panel, registry_sites, write_panel
 from entangle.panel.io import stack_sites
+from entangle.panel.metadata import panel_metadata
 from entangle.sources.base import LoadResult
 from entangle.sources.ingest import check_reject_share, read_source
 from entangle.sources.readers import check_file, sha256_file
@@ -232,7 +232,7 @@ def panel_from_files(
     try:
         if out is None:
             table = build_panel(loaded.events, loaded.sites, registry, spec, engine, meta)
-            meta = json.loads(table.schema.metadata[b"entangle"])
+            meta = panel_metadata(table)
         else:
             table = None
             meta = write_panel(loaded.events, loaded.sites, registry, spec, out, engine, meta, progress)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from entangle.errors import EstimateError, InputError
+from entangle.panel.metadata import panel_metadata
 
 MIN_CLUSTERS = 10  # below this, clustered errors are not a usable approximation at all
 FRAGILE_CLUSTERS = 30  # below this, they are usable but known to over-reject
@@ -94,13 +94,8 @@ def read_panel(path: str | Path) -> tuple[pd.DataFrame, dict]:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
         raise InputError(str(path), f"not a readable Parquet file ({type(exc).__name__})", None) from None
-    raw = (table.schema.metadata or {}).get(b"entangle")
-    try:
-        meta = json.loads(raw) if raw else {}
-    except json.JSONDecodeError:
-        meta = {}
     # DATE columns as datetime64, not Python date objects: ~10x faster to factorize on big panels
-    return table.to_pandas(date_as_object=False), meta if isinstance(meta, dict) else {}
+    return table.to_pandas(date_as_object=False), panel_metadata(table)
 
 
 def _require_column(df: pd.DataFrame, name: str, role: str) -> pd.Series:

@@ -13,6 +13,8 @@ from collections import defaultdict
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from entangle.panel.metadata import panel_metadata
+
 CATEGORY_PREFIX = "civilian_fatalities_"
 CELL_HALF = 0.25  # half a PRIO-GRID cell, degrees
 
@@ -234,7 +236,7 @@ def _by_unit_year(panel: pa.Table, column: str, how: str) -> tuple[dict, dict]:
 
 def _measured_from(panel: pa.Table) -> str:
     """Words for what "within r km" is measured from, read from the panel's metadata."""
-    meta = json.loads((panel.schema.metadata or {}).get(b"entangle", b"{}"))
+    meta = panel_metadata(panel)
     return {
         "polygon": " of the unit's boundary (or inside the unit)",
         "boundary": " of the unit's boundary (or inside the unit)",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from entangle import __version__
 from entangle.errors import EntangleError
+from entangle.panel.metadata import panel_metadata
 from entangle.report.data import ReportData
 
 
@@ -56,13 +57,6 @@ def country_outline(extent: list[str]) -> list:
         return geometry_rings(outline(extent))
     except EntangleError:
         return []
-
-
-def panel_meta(panel) -> dict:
-    """The panel's ``entangle`` metadata (rules, counts), or {}."""
-    if panel is None or not panel.schema.metadata or b"entangle" not in panel.schema.metadata:
-        return {}
-    return json.loads(panel.schema.metadata[b"entangle"])
 
 
 def versions() -> dict[str, str]:
@@ -149,7 +143,7 @@ def report_data(
     estimates = json.loads((est_dir / "estimates.json").read_text())
     provenance = pq.read_table(src_dir / "provenance.parquet")
     panel = pq.read_table(panel_dir / "panel.parquet") if panel_dir else None
-    meta = panel_meta(panel)
+    meta = panel_metadata(panel) if panel is not None else {}
     extent = study.extent or list(registry.theatre.country_iso3)
     radii = study.exposure.radii_km
     has_panel = panel is not None
