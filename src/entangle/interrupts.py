@@ -13,7 +13,7 @@ import signal
 import threading
 from collections.abc import Iterator
 
-_state = {"requested": False}
+_state = {"requested": False, "after_commit": False}
 
 
 def _handler(signum: int, frame: object) -> None:
@@ -32,10 +32,38 @@ def check() -> None:
         raise KeyboardInterrupt
 
 
+def after_commit() -> bool:
+    """True when the Ctrl-C arrived during a commit, which then completed: what it wrote is whole."""
+    return _state["after_commit"]
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Hold SIGINT back while a commit runs (a commit cut in two would leave the store in doubt). A
+    SIGINT that arrived meanwhile is not lost: it is raised once the commit has completed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    failed = True
+    try:
+        yield
+        failed = False
+    finally:
+        pending = signal.SIGINT in signal.sigpending()
+        if pending:
+            signal.sigtimedwait({signal.SIGINT}, 0)  # taken here, reported below
+            _state["requested"] = True
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    if pending and not failed:
+        _state["after_commit"] = True
+        raise KeyboardInterrupt
+
+
 @contextlib.contextmanager
 def watch() -> Iterator[None]:
     """Record SIGINTs for the duration (main thread only; elsewhere a no-op)."""
-    _state["requested"] = False
+    _state["requested"] = _state["after_commit"] = False
     if threading.current_thread() is not threading.main_thread():
         yield
         return

@@ -225,7 +225,8 @@ class Store:
                 con.execute("INSERT INTO actor_map BY NAME SELECT * FROM incoming_map")
                 con.unregister("incoming_map")
             interrupts.check()  # a Ctrl-C that DuckDB swallowed must not end in a commit
-            con.execute("COMMIT")
+            with interrupts.deferred():
+                con.execute("COMMIT")
         except BaseException as exc:
             self._rollback()
             if isinstance(exc, StoreError) or not isinstance(exc, Exception):

@@ -51,7 +51,12 @@ def run_cli(argv: list[str] | None = None) -> int:
         # A Ctrl-C ends the command as interrupted, also when something swallowed it on the way
         # (typer returns 130 for a KeyboardInterrupt without a word).
         if code == 130 or interrupts.requested():
-            _fail("error: interrupted")
+            if interrupts.after_commit():
+                _fail(
+                    "error: interrupted after the file being loaded was committed (the store holds it whole)"
+                )
+            else:
+                _fail("error: interrupted")
             return 130
     return code
 
