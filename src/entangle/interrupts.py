@@ -33,7 +33,8 @@ def check() -> None:
 
 
 def after_commit() -> bool:
-    """True when the Ctrl-C arrived during a commit, which then completed: what it wrote is whole."""
+    """True when a commit completed in this command: a Ctrl-C after it (or during it, held back
+    until it completed) leaves what it wrote whole."""
     return _state["after_commit"]
 
 
@@ -55,9 +56,10 @@ def deferred() -> Iterator[None]:
             signal.sigtimedwait({signal.SIGINT}, 0)  # taken here, reported below
             _state["requested"] = True
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    if pending and not failed:
+    if not failed:
         _state["after_commit"] = True
-        raise KeyboardInterrupt
+        if pending:
+            raise KeyboardInterrupt
 
 
 @contextlib.contextmanager

@@ -52,9 +52,7 @@ def run_cli(argv: list[str] | None = None) -> int:
         # (typer returns 130 for a KeyboardInterrupt without a word).
         if code == 130 or interrupts.requested():
             if interrupts.after_commit():
-                _fail(
-                    "error: interrupted after the file being loaded was committed (the store holds it whole)"
-                )
+                _fail("error: interrupted after a commit (what was committed is in the store, whole)")
             else:
                 _fail("error: interrupted")
             return 130
